@@ -115,16 +115,7 @@ class Diagnostic:
 
     def evidence_path(self) -> str:
         """``worker -> process_chunk -> _score (loop at scoring.py:42)``."""
-        if not self.evidence:
-            return ""
-        names = []
-        for step in self.evidence:
-            short = step.function.rsplit(".", 1)[-1] if step.function else "<module>"
-            if not names or names[-1] != short:
-                names.append(short)
-        last = self.evidence[-1]
-        where = "%s:%d" % (last.location.path.replace("\\", "/").rsplit("/", 1)[-1], last.location.line)
-        return "%s (%s at %s)" % (" -> ".join(names), last.note, where)
+        return describe_path(self.evidence)
 
     def to_dict(self) -> Dict[str, Any]:
         return {
@@ -143,6 +134,20 @@ class Diagnostic:
             "target": self.target.to_dict() if self.target else None,
             "properties": dict(self.properties),
         }
+
+
+def describe_path(steps: Tuple[EvidenceStep, ...]) -> str:
+    """``worker -> process_chunk -> _score (loop over rows doing arithmetic at scoring.py:42)``."""
+    if not steps:
+        return ""
+    names: list = []
+    for step in steps:
+        short = step.function.rsplit(".", 1)[-1] if step.function else "<module>"
+        if not names or names[-1] != short:
+            names.append(short)
+    last = steps[-1]
+    where = "%s:%d" % (last.location.path.replace("\\", "/").rsplit("/", 1)[-1], last.location.line)
+    return "%s (%s at %s)" % (" -> ".join(names), last.note, where)
 
 
 # The code for files that could not be read, decoded or parsed.  It is always

@@ -1,0 +1,273 @@
+"""Classify the work a function does: CPU under the GIL, releases it, waits on I/O, or light.
+
+The verdict weighs loops and calls (see docs/how-it-works.md):
+
+* a loop whose body waits on I/O each iteration is I/O-bound, even with some
+  arithmetic, unless each iteration also does heavy CPU work (a heavy callee or
+  a nested heavy loop) — the queue-consumer that dispatches into pure Python;
+* a loop over data-dependent or large iterables doing arithmetic, string or
+  collection work in Python holds the GIL; a loop of a few literal items does not;
+* nested heavy loops, large literal ranges, loops around GIL-holding calls and
+  recursion are *strong* evidence; a single data loop, or one GIL-holding call,
+  is *weak* evidence that I/O elsewhere in the same function outweighs;
+* calls into code outside the project that the knowledge base does not know are
+  unknown, never CPU.
+
+Results are memoised per function; cycles are detected and reported as recursion;
+the call graph is followed to a bounded depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Optional, Tuple
+
+from ..diagnostics import EvidenceStep, Location
+from .model import CallFact, FunctionSummary, LoopFact, ModuleSummary
+from .project import Project, Resolved
+
+STRONG = 2
+WEAK = 1
+
+
+@dataclass(frozen=True)
+class Work:
+    kind: str  # "cpu", "io", "releases", "light"
+    strength: int = 0  # for cpu: STRONG or WEAK
+    traits: FrozenSet[str] = frozenset()  # "arithmetic", "string", "collection", "gil-call", "recursion", "nested", "io", ...
+    steps: Tuple[EvidenceStep, ...] = ()  # from this function down to the heaviest work
+    reason: str = ""  # what the last step does, for messages
+    has_io: bool = False
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.kind == "cpu"
+
+
+LIGHT = Work("light")
+
+
+@dataclass
+class _Candidate:
+    strength: int
+    work: Work
+    line: int = 0
+
+
+@dataclass
+class _LoopState:
+    io: List[Work] = field(default_factory=list)
+    heavy: List[Work] = field(default_factory=list)  # CPU work per iteration that I/O does not outweigh
+    gil_calls: List[Work] = field(default_factory=list)  # known GIL-holding library calls
+    releases: List[Work] = field(default_factory=list)
+
+
+def function_label(module: ModuleSummary, function: FunctionSummary) -> str:
+    if function.qualname == ModuleSummary.MODULE_SCOPE:
+        return module.module
+    return "%s.%s" % (module.module, function.qualname) if module.module else function.qualname
+
+
+def location(module: ModuleSummary, span: Tuple[int, int, int, int]) -> Location:
+    return Location(module.path, span[0], span[1], span[2], span[3])
+
+
+class CostModel:
+    def __init__(self, project: Project, min_iterations: int = 10_000, max_depth: int = 8) -> None:
+        self.project = project
+        self.kb = project.kb
+        self.min_iterations = min_iterations
+        self.max_depth = max_depth
+        self._memo: Dict[Tuple[str, str], Work] = {}
+        self._in_progress: Dict[Tuple[str, str], int] = {}
+
+    # ---------------------------------------------------------------- entry
+    def work(self, module: ModuleSummary, function: FunctionSummary, depth: int = 0) -> Work:
+        key = (module.path, function.qualname)
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._in_progress:
+            return Work("recursion")
+        if depth > self.max_depth:
+            return LIGHT
+        self._in_progress[key] = depth
+        try:
+            result = self._analyse(module, function, depth)
+        finally:
+            del self._in_progress[key]
+        self._memo[key] = result
+        return result
+
+    def resolve_callable(self, resolved: Resolved) -> Optional[Tuple[ModuleSummary, FunctionSummary]]:
+        """The project function a resolved target runs (functions, partials, class instances' __call__)."""
+        if resolved.kind == "partial" and resolved.inner is not None:
+            return self.resolve_callable(resolved.inner)
+        if resolved.kind == "function" and resolved.function is not None and resolved.module is not None:
+            return resolved.module, resolved.function
+        if resolved.kind == "instance" and resolved.klass is not None and resolved.module is not None:
+            return self.project.method(resolved.module, resolved.klass, "__call__")
+        return None
+
+    # ---------------------------------------------------------------- calls
+    def call_effect(self, module: ModuleSummary, function: FunctionSummary, call: CallFact, depth: int) -> Work:
+        here = location(module, call.span)
+        label = function_label(module, function)
+        resolved = self.project.resolve(module, function if function.qualname != ModuleSummary.MODULE_SCOPE else None, call.raw) if call.raw else Resolved("unknown")
+        if resolved.kind == "class" and resolved.klass is not None and resolved.module is not None:
+            init = self.project.method(resolved.module, resolved.klass, "__init__")
+            target = init
+        else:
+            target = self.resolve_callable(resolved) if resolved.kind in ("function", "partial") else None
+        if target is not None:
+            callee_module, callee = target
+            if callee is function and callee_module is module:
+                return self._recursion(label, call, here)
+            inner = self.work(callee_module, callee, depth + 1)
+            if inner.kind == "recursion":
+                return self._recursion(label, call, here)
+            if inner.kind == "light":
+                return LIGHT
+            step = EvidenceStep(label, "calls %s" % callee.name, here)
+            return Work(inner.kind, inner.strength, inner.traits, (step,) + inner.steps, inner.reason, inner.has_io)
+        name = resolved.name if resolved.kind in ("external", "external-instance") else ""
+        entry = self.kb.call(name) if name else None
+        if entry is not None:
+            return self._library_work(entry.effect, name, entry.reason, label, here)
+        if call.method and resolved.kind != "function":
+            method = self.kb.method(call.method, call.nargs)
+            if method is not None:
+                return self._library_work(method.effect, "." + call.method, method.reason, label, here)
+        return LIGHT
+
+    def _recursion(self, label: str, call: CallFact, here: Location) -> Work:
+        step = EvidenceStep(label, "recursive call", here)
+        return Work("cpu", STRONG, frozenset({"recursion"}), (step,), "recursion")
+
+    def _library_work(self, effect: str, name: str, reason: str, label: str, here: Location) -> Work:
+        if effect == "light":
+            return LIGHT
+        note = {"cpu": "%s holds the GIL" % name, "releases": "%s releases the GIL" % name,
+                "io": "%s waits on I/O" % name}[effect]
+        step = EvidenceStep(label, note, here)
+        traits = frozenset({"gil-call"}) if effect == "cpu" else frozenset({effect})
+        return Work(effect, WEAK if effect == "cpu" else 0, traits, (step,), "%s (%s)" % (note, reason), effect == "io")
+
+    # ---------------------------------------------------------------- loops
+    def iterations(self, module: ModuleSummary, function: FunctionSummary, index: Optional[int]) -> Optional[int]:
+        """Iterations of a loop including its enclosing loops; None when data-dependent."""
+        total = 1
+        while index is not None:
+            loop = function.loops[index]
+            bound = loop.bound
+            if bound is None and loop.bound_name:
+                bound = module.constants.get(loop.bound_name)
+            if bound is None:
+                return None
+            total *= bound
+            index = loop.parent
+        return total
+
+    def _loop_work(self, module: ModuleSummary, function: FunctionSummary, index: int, state: _LoopState,
+                   child_cpu: List[Work]) -> Work:
+        loop: LoopFact = function.loops[index]
+        label = function_label(module, function)
+        here = location(module, loop.span)
+        iterations = self.iterations(module, function, index)
+        large = iterations is None or iterations >= self.min_iterations
+        has_io = bool(state.io)
+        if loop.busy_wait:
+            return LIGHT
+        heavy = state.heavy + child_cpu
+        if heavy:
+            best = max(heavy, key=lambda w: w.strength)
+            note = "loop over %s" % _short(loop.iter_text) if loop.kind != "while" else "while loop"
+            step = EvidenceStep(label, note, here)
+            traits = best.traits | ({"io"} if has_io else frozenset()) | ({"nested"} if child_cpu else frozenset())
+            return Work("cpu", STRONG, traits, (step,) + best.steps, best.reason, has_io or best.has_io)
+        if has_io:
+            return Work("io", 0, frozenset({"io"}), state.io[0].steps, state.io[0].reason, True)
+        if state.gil_calls and large:
+            best = state.gil_calls[0]
+            step = EvidenceStep(label, "loop over %s" % _short(loop.iter_text), here)
+            return Work("cpu", STRONG, best.traits, (step,) + best.steps, best.reason)
+        if state.releases:
+            return Work("releases", 0, frozenset({"releases"}), state.releases[0].steps, state.releases[0].reason)
+        if loop.ops and large:
+            strong = (iterations is not None) or loop.kind == "while" or self._in_large_loop(module, function, loop)
+            ops = ", ".join(loop.ops)
+            what = "while loop" if loop.kind == "while" else (
+                "comprehension over %s" % _short(loop.iter_text) if loop.kind == "comprehension" else "loop over %s" % _short(loop.iter_text))
+            size = " (%s iterations)" % format(iterations, ",") if iterations is not None else ""
+            reason = "%s%s does %s in pure Python" % (what, size, ops)
+            op_here = location(module, loop.op_span) if loop.op_span else here
+            step = EvidenceStep(label, "%s doing %s" % (what, ops), Location(module.path, here.line, here.column, op_here.end_line, op_here.end_column))
+            return Work("cpu", STRONG if strong else WEAK, frozenset(loop.ops), (step,), reason)
+        return LIGHT
+
+    def _in_large_loop(self, module: ModuleSummary, function: FunctionSummary, loop: LoopFact) -> bool:
+        if loop.parent is None:
+            return False
+        outer = self.iterations(module, function, loop.parent)
+        return outer is None or outer >= 2
+
+    # ---------------------------------------------------------------- functions
+    def _analyse(self, module: ModuleSummary, function: FunctionSummary, depth: int) -> Work:
+        loops = function.loops
+        states = [_LoopState() for _ in loops]
+        top: _LoopState = _LoopState()
+        for call in function.calls:
+            effect = self.call_effect(module, function, call, depth)
+            if effect.kind == "light":
+                continue
+            state = states[call.loop] if call.loop is not None else top
+            if effect.kind == "io":
+                state.io.append(effect)
+            elif effect.kind == "releases":
+                state.releases.append(effect)
+            elif effect.kind == "cpu" and "gil-call" in effect.traits and len(effect.steps) == 1:
+                state.gil_calls.append(effect)
+            elif effect.kind == "cpu":
+                state.heavy.append(effect)
+        # Loops are listed parents first: walk them backwards so children are done first.
+        loop_work: List[Work] = [LIGHT] * len(loops)
+        children_cpu: List[List[Work]] = [[] for _ in loops]
+        children_io: List[bool] = [False] * len(loops)
+        for index in range(len(loops) - 1, -1, -1):
+            state = states[index]
+            if children_io[index] and not state.io:
+                state.io.append(Work("io", 0, frozenset({"io"}), (), "waits on I/O", True))
+            result = self._loop_work(module, function, index, state, children_cpu[index])
+            loop_work[index] = result
+            parent = loops[index].parent
+            if parent is not None:
+                if result.is_cpu:
+                    children_cpu[parent].append(result)
+                elif result.kind == "io" or result.has_io:
+                    children_io[parent] = True
+                elif result.kind == "releases":
+                    states[parent].releases.append(result)
+        candidates: List[Work] = [w for i, w in enumerate(loop_work) if loops[i].parent is None and w.is_cpu]
+        candidates += top.heavy
+        candidates += top.gil_calls
+        has_io = bool(top.io) or any(
+            (w.kind == "io" or w.has_io) for i, w in enumerate(loop_work) if loops[i].parent is None
+        )
+        strong = [w for w in candidates if w.strength >= STRONG]
+        if strong:
+            best = strong[0]
+            return Work("cpu", STRONG, best.traits | ({"io"} if has_io else frozenset()), best.steps, best.reason, has_io)
+        if candidates and not has_io:
+            best = candidates[0]
+            return Work("cpu", WEAK, best.traits, best.steps, best.reason)
+        if has_io:
+            io_work = top.io[0] if top.io else next(w for i, w in enumerate(loop_work) if loops[i].parent is None and (w.kind == "io" or w.has_io))
+            return Work("io", 0, frozenset({"io"}), io_work.steps, io_work.reason, True)
+        releases = top.releases + [w for i, w in enumerate(loop_work) if loops[i].parent is None and w.kind == "releases"]
+        if releases:
+            return Work("releases", 0, frozenset({"releases"}), releases[0].steps, releases[0].reason)
+        return LIGHT
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

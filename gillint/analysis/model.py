@@ -1,0 +1,111 @@
+"""Plain data describing one file: what the summariser records and the linker reads.
+
+A summary holds facts only — names as written in the source (``raw`` dotted names
+such as ``t.Thread`` or ``self._pool.submit``) and positions — never verdicts.
+Names are qualified and verdicts formed later, when the project is linked with a
+knowledge base, so a summary can be cached by file content alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+# (line, column, end_line, end_column), 1-based lines and columns.
+Span = Tuple[int, int, int, int]
+
+
+@dataclass
+class Ref:
+    """What an expression refers to, as far as the source shows.
+
+    kind:
+      ``name``    a dotted name (``worker``, ``mod.func``, ``self.method``)
+      ``call``    the result of calling ``raw`` with ``args`` (first positional
+                  arguments, as refs) — ``ThreadPoolExecutor(4)``, ``partial(f, 1)``
+      ``lambda``  a lambda; ``raw`` is the qualname of its synthetic function
+      ``list``    a list/tuple display; ``args`` holds the elements' refs
+      ``other``   anything else (a literal, an expression)
+    """
+
+    kind: str
+    raw: str = ""
+    args: Tuple["Ref", ...] = ()
+    text: str = ""
+    is_none: bool = False
+
+
+@dataclass
+class CallFact:
+    raw: str  # dotted callee as written: "re.findall", "self.helper", "pool.submit"; "" if not a name
+    method: str  # last component of the callee name ("findall", "submit")
+    nargs: int  # positional arguments
+    span: Span
+    loop: Optional[int]  # index of the innermost enclosing loop in FunctionSummary.loops
+    # Only recorded for calls that may start work elsewhere (see summary.STARTER_NAMES):
+    args: Tuple[Ref, ...] = ()
+    keywords: Tuple[Tuple[str, Ref], ...] = ()
+    star_args: bool = False
+
+
+@dataclass
+class LoopFact:
+    kind: str  # "for", "while", "comprehension"
+    span: Span
+    parent: Optional[int]
+    bound: Optional[int]  # iterations when the source fixes it (range(10), a literal list); None: data-dependent
+    bound_name: str = ""  # range(N) with N a name: resolved against module constants when linked
+    infinite: bool = False  # while True
+    ops: Tuple[str, ...] = ()  # kinds of work in the body itself: "arithmetic", "string", "collection"
+    op_span: Optional[Span] = None  # first operation, for the message
+    busy_wait: bool = False  # while <flag>: pass / sleep(tiny)
+    iter_text: str = ""
+
+
+@dataclass
+class FunctionSummary:
+    qualname: str  # dotted inside the module: "Worker.run", "outer.inner", "main.<lambda:12:8>"
+    name: str
+    span: Span  # the whole definition
+    name_span: Span  # the name (or the lambda keyword)
+    is_async: bool = False
+    is_lambda: bool = False
+    class_name: str = ""  # qualname of the class for methods
+    parent: str = ""  # qualname of the enclosing function for nested functions and lambdas
+    params: Tuple[str, ...] = ()
+    loops: List[LoopFact] = field(default_factory=list)
+    calls: List[CallFact] = field(default_factory=list)
+    local_defs: Dict[str, str] = field(default_factory=dict)  # name -> qualname of nested def
+    assigns: Dict[str, Ref] = field(default_factory=dict)  # local name -> what was assigned last
+    returns: List[Ref] = field(default_factory=list)
+    awaits: int = 0
+    decorators: Tuple[str, ...] = ()
+
+
+@dataclass
+class ClassSummary:
+    qualname: str
+    name: str
+    span: Span
+    name_span: Span
+    bases: Tuple[str, ...] = ()  # raw dotted names
+    methods: Dict[str, str] = field(default_factory=dict)  # method name -> function qualname
+    attrs: Dict[str, Ref] = field(default_factory=dict)  # self.x = ... in any method, and class-level x = ...
+
+
+@dataclass
+class ModuleSummary:
+    path: str
+    module: str  # dotted module name ("pkg.sub.mod"; a package's __init__ is "pkg.sub")
+    is_package: bool = False
+    imports: Dict[str, str] = field(default_factory=dict)  # local name -> qualified name
+    star_imports: List[str] = field(default_factory=list)
+    functions: Dict[str, FunctionSummary] = field(default_factory=dict)
+    classes: Dict[str, ClassSummary] = field(default_factory=dict)
+    assigns: Dict[str, Ref] = field(default_factory=dict)  # module-level names
+    constants: Dict[str, int] = field(default_factory=dict)  # module-level integer constants
+    source_lines: int = 0
+    parsed: bool = True  # False for files the prefilter skipped (no start site, no async)
+
+    # module-level code behaves as a pseudo-function for the linker
+    MODULE_SCOPE = "<module>"

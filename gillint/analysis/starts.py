@@ -1,0 +1,220 @@
+"""Find every place that hands a callable to another worker, and what it hands over.
+
+A start site is a call (or a class) that makes code run on a thread, a process,
+a subinterpreter or the event loop's default executor: ``Thread(target=f)``,
+``Timer``, ``_thread.start_new_thread``, ``pool.submit(f)``, ``pool.map(f, xs)``,
+``asyncio.to_thread(f)``, ``loop.run_in_executor(None, f)``, a ``Thread``
+subclass's ``run``.  Which APIs count is data (``[[starter]]`` and
+``[[executor]]`` in the knowledge base); how each executor family's methods take
+their arguments is below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from ..knowledge import ArgSpec
+from .model import CallFact, FunctionSummary, ModuleSummary, Ref, Span
+from .project import Project, Resolved
+
+# method -> (target keyword, where the arguments are): "rest" = the remaining
+# positional arguments; "iterable" = elements of the iterable at position 1;
+# "star-iterable" = elements (tuples) of the iterable at position 1; "args:N" = a tuple at N.
+EXECUTOR_METHODS: Dict[str, Dict[str, Tuple[str, str]]] = {
+    "futures": {"submit": ("fn", "rest"), "map": ("fn", "iterable")},
+    "pool": {
+        "apply": ("func", "args:1"),
+        "apply_async": ("func", "args:1"),
+        "map": ("func", "iterable"),
+        "map_async": ("func", "iterable"),
+        "imap": ("func", "iterable"),
+        "imap_unordered": ("func", "iterable"),
+        "starmap": ("func", "star-iterable"),
+        "starmap_async": ("func", "star-iterable"),
+    },
+}
+
+THREAD_BASES = ("threading.Thread",)
+PROCESS_BASES = ("multiprocessing.Process", "multiprocessing.context.Process")
+
+
+@dataclass
+class StartSite:
+    module: ModuleSummary
+    function: FunctionSummary  # where the handing-over happens
+    api: str  # "threading.Thread", "concurrent.futures.ThreadPoolExecutor.submit", ...
+    family: str  # "thread", "thread-subclass", "executor", "to_thread", "run_in_executor", "process"
+    worker: str  # "thread", "process", "interpreter", "unknown"
+    span: Span
+    target_text: str
+    target: Resolved
+    args_source: Optional[str] = None
+    kwargs_source: Optional[str] = None
+    executor_api: str = ""  # "futures" or "pool" for executors
+    method: str = ""
+    target_ref: Optional[Ref] = None
+
+
+def _argument(call: CallFact, spec: Optional[ArgSpec], shift: int = 0) -> Optional[Ref]:
+    if spec is None:
+        return None
+    if spec.keyword:
+        for keyword, value in call.keywords:
+            if keyword == spec.keyword:
+                return value
+    if spec.position is not None and spec.position + shift < len(call.args):
+        return call.args[spec.position + shift]
+    return None
+
+
+def _keyword(call: CallFact, name: str) -> Optional[Ref]:
+    for keyword, value in call.keywords:
+        if keyword == name:
+            return value
+    return None
+
+
+def _tuple_source(refs: List[Ref]) -> Optional[str]:
+    if not refs:
+        return None
+    return "(%s,)" % ", ".join(ref.text for ref in refs)
+
+
+def _first_element(ref: Optional[Ref], star: bool) -> Optional[str]:
+    """The arguments of the first call a map()-like method makes, from a literal iterable."""
+    if ref is None or ref.kind != "list" or not ref.args:
+        if ref is not None and ref.kind == "call" and ref.raw == "range":
+            return "(0,)"  # map(f, range(n)) calls f(0) first
+        return None
+    first = ref.args[0]
+    if star:
+        return first.text if first.kind == "list" else None
+    return "(%s,)" % first.text
+
+
+class StartFinder:
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.kb = project.kb
+        self.default_executor_worker = "thread"
+
+    def scope(self, function: FunctionSummary) -> Optional[FunctionSummary]:
+        return None if function.qualname == ModuleSummary.MODULE_SCOPE else function
+
+    def find(self, modules: List[ModuleSummary]) -> List[StartSite]:
+        self.default_executor_worker = self._default_executor(modules)
+        sites: List[StartSite] = []
+        for module in modules:
+            for function in module.functions.values():
+                for call in function.calls:
+                    if call.args or call.keywords:
+                        site = self.from_call(module, function, call)
+                        if site is not None:
+                            sites.append(site)
+            sites.extend(self.subclasses(module))
+        return sites
+
+    def _default_executor(self, modules: List[ModuleSummary]) -> str:
+        """``loop.set_default_executor(ProcessPoolExecutor())`` anywhere in the project changes the default."""
+        for module in modules:
+            for function in module.functions.values():
+                for call in function.calls:
+                    if call.method == "set_default_executor" and call.args:
+                        found = self.project.resolve_ref(module, self.scope(function), call.args[0], 0)
+                        if found.executor is not None and found.kind == "instance":
+                            return found.executor.worker
+        return "thread"
+
+    def from_call(self, module: ModuleSummary, function: FunctionSummary, call: CallFact) -> Optional[StartSite]:
+        scope = self.scope(function)
+        if call.method == "run_in_executor" and len(call.args) >= 2:
+            return self._run_in_executor(module, function, call)
+        callee = self.project.resolve(module, scope, call.raw) if call.raw else Resolved("unknown")
+        if callee.kind == "external":
+            name, shift = callee.name, 0
+            if name.endswith(".__init__") and name[: -len(".__init__")] in self.kb.starters:
+                name, shift = name[: -len(".__init__")], (0 if call.raw.startswith("super.") else 1)
+            starter = self.kb.starters.get(name)
+            if starter is None:
+                return None
+            target = _argument(call, starter.target, shift)
+            if target is None:
+                return None
+            args = _argument(call, starter.args, shift)
+            kwargs = _argument(call, starter.kwargs, shift)
+            args_source = args.text if args is not None else None
+            if starter.star_args:
+                rest = [ref for ref in call.args[1:]]
+                args_source = _tuple_source(rest)
+            family = {"thread": "thread", "process": "process"}.get(starter.worker, "thread")
+            if name == "asyncio.to_thread":
+                family = "to_thread"
+            worker = starter.worker if name != "asyncio.to_thread" else self.default_executor_worker
+            return self._site(module, function, call, name, family, worker, target, args_source,
+                              kwargs.text if kwargs is not None else None)
+        if callee.kind == "executor-method" and callee.executor is not None:
+            entry = callee.executor
+            methods = EXECUTOR_METHODS.get(entry.api, {})
+            if callee.name not in methods:
+                return None
+            keyword, where = methods[callee.name]
+            target = call.args[0] if call.args else _keyword(call, keyword)
+            if target is None:
+                return None
+            args_source: Optional[str] = None
+            kwargs_source: Optional[str] = None
+            if where == "rest":
+                args_source = _tuple_source(list(call.args[1:]))
+                kwargs_source = "{%s}" % ", ".join("%r: %s" % (k, v.text) for k, v in call.keywords if k != keyword) if any(k != keyword for k, _ in call.keywords) else None
+            elif where.startswith("args:"):
+                ref = call.args[1] if len(call.args) > 1 else _keyword(call, "args")
+                args_source = ref.text if ref is not None else "()"
+                kwds = _keyword(call, "kwds")
+                kwargs_source = kwds.text if kwds is not None else None
+            else:
+                iterable = call.args[1] if len(call.args) > 1 else _keyword(call, "iterable")
+                args_source = _first_element(iterable, star=where == "star-iterable")
+            site = self._site(module, function, call, "%s.%s" % (entry.name, callee.name), "executor", entry.worker,
+                              target, args_source, kwargs_source)
+            site.executor_api = entry.api
+            site.method = callee.name
+            return site
+        return None
+
+    def _run_in_executor(self, module: ModuleSummary, function: FunctionSummary, call: CallFact) -> StartSite:
+        executor_ref = call.args[0]
+        if executor_ref.is_none:
+            worker = self.default_executor_worker
+            api = "loop.run_in_executor(None)"
+        else:
+            found = self.project.resolve_ref(module, self.scope(function), executor_ref, 0)
+            worker = found.executor.worker if found.kind == "instance" and found.executor is not None else "unknown"
+            api = "loop.run_in_executor(%s)" % (found.executor.name if found.executor is not None else executor_ref.text)
+        site = self._site(module, function, call, api, "run_in_executor", worker, call.args[1],
+                          _tuple_source(list(call.args[2:])), None)
+        site.method = "run_in_executor"
+        return site
+
+    def _site(self, module: ModuleSummary, function: FunctionSummary, call: CallFact, api: str, family: str,
+              worker: str, target: Ref, args_source: Optional[str], kwargs_source: Optional[str]) -> StartSite:
+        resolved = self.project.resolve_ref(module, self.scope(function), target, 0)
+        return StartSite(module, function, api, family, worker, call.span, target.text, resolved, args_source,
+                         kwargs_source, target_ref=target)
+
+    def subclasses(self, module: ModuleSummary) -> Iterator[StartSite]:
+        """``class Worker(threading.Thread)`` with its own ``run``: the run method is the target."""
+        for klass in module.classes.values():
+            if "run" not in klass.methods:
+                continue
+            bases = self.project.external_bases(module, klass)
+            if any(base in THREAD_BASES for base in bases):
+                worker, api = "thread", "threading.Thread"
+            elif any(base in PROCESS_BASES for base in bases):
+                worker, api = "process", "multiprocessing.Process"
+            else:
+                continue
+            run = module.functions[klass.methods["run"]]
+            yield StartSite(module, run, api + " subclass", "thread-subclass" if worker == "thread" else "process-subclass",
+                            worker, run.name_span, "%s.run" % klass.name,
+                            Resolved("function", module, run, klass=klass))

@@ -1,0 +1,536 @@
+"""One libcst pass over a module, recording the facts the linker needs.
+
+The visitor keeps a stack of scopes (module, class, function, lambda) and a stack
+of loops inside the current function, and records for every function its loops,
+the calls it makes (with the innermost loop around each), what local names are
+bound to, and what it returns.  Calls that can hand work to another worker also
+keep their arguments as :class:`Ref` values.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .model import CallFact, ClassSummary, FunctionSummary, LoopFact, ModuleSummary, Ref, Span
+
+# Method or function names whose arguments are worth keeping: every API that can
+# run a callable elsewhere is called by one of these names (or is a constructor,
+# whose name we cannot know before imports are resolved: see _keeps_args).
+STARTER_NAMES = frozenset(
+    {
+        "Thread",
+        "Timer",
+        "Process",
+        "start_new_thread",
+        "start_new",
+        "to_thread",
+        "run_in_executor",
+        "set_default_executor",
+        "submit",
+        "map",
+        "imap",
+        "imap_unordered",
+        "starmap",
+        "apply",
+        "apply_async",
+        "map_async",
+        "starmap_async",
+        "__init__",
+        "partial",
+    }
+)
+
+STRING_METHODS = frozenset(
+    {
+        "split", "rsplit", "splitlines", "strip", "lstrip", "rstrip", "replace", "lower", "upper",
+        "casefold", "format", "encode", "decode", "startswith", "endswith", "find", "rfind", "index",
+        "count", "partition", "rpartition", "translate", "title", "capitalize", "ljust", "rjust",
+        "center", "zfill", "isdigit", "isalpha", "isalnum", "isspace",
+    }
+)
+COLLECTION_METHODS = frozenset({"append", "extend", "add", "insert", "setdefault", "pop", "appendleft", "discard"})
+SLEEP_NAMES = frozenset({"sleep"})
+# A sleep shorter than this in a polling loop is a busy wait.
+BUSY_SLEEP_SECONDS = 0.01
+MAX_CONSTANT = 10**12
+
+
+def dotted_name(node: cst.BaseExpression) -> str:
+    """``a.b.c`` for Name/Attribute chains, ``super().__init__`` as ``super.__init__``; else ""."""
+    parts: List[str] = []
+    while True:
+        if isinstance(node, cst.Name):
+            parts.append(node.value)
+            return ".".join(reversed(parts))
+        if isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+            continue
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super":
+            parts.append("super")
+            return ".".join(reversed(parts))
+        return ""
+
+
+def literal_int(node: cst.BaseExpression, constants: Optional[Dict[str, int]] = None) -> Optional[int]:
+    """The value of a small constant integer expression (``10_000``, ``10**6``, ``N * 2``)."""
+    if isinstance(node, cst.Integer):
+        try:
+            return int(node.value.replace("_", ""), 0)
+        except ValueError:
+            return None
+    if isinstance(node, cst.Float):
+        try:
+            value = float(node.value.replace("_", ""))
+        except ValueError:
+            return None
+        return int(value) if value.is_integer() and abs(value) < MAX_CONSTANT else None
+    if isinstance(node, cst.Name) and constants is not None:
+        return constants.get(node.value)
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        value = literal_int(node.expression, constants)
+        return -value if value is not None else None
+    if isinstance(node, cst.BinaryOperation):
+        left = literal_int(node.left, constants)
+        right = literal_int(node.right, constants)
+        if left is None or right is None:
+            return None
+        op = node.operator
+        try:
+            if isinstance(op, cst.Add):
+                value = left + right
+            elif isinstance(op, cst.Subtract):
+                value = left - right
+            elif isinstance(op, cst.Multiply):
+                value = left * right
+            elif isinstance(op, cst.FloorDivide):
+                value = left // right
+            elif isinstance(op, cst.Power) and 0 <= right <= 64 and abs(left) <= 10**6:
+                value = left**right
+            else:
+                return None
+        except ZeroDivisionError:
+            return None
+        return value if abs(value) <= MAX_CONSTANT else None
+    return None
+
+
+def literal_float(node: cst.BaseExpression) -> Optional[float]:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        try:
+            return float(node.value.replace("_", "")) if isinstance(node, cst.Float) else float(int(node.value.replace("_", ""), 0))
+        except ValueError:
+            return None
+    return None
+
+
+class _Scope:
+    __slots__ = ("kind", "qualname", "function", "klass")
+
+    def __init__(self, kind: str, qualname: str, function: Optional[FunctionSummary] = None,
+                 klass: Optional[ClassSummary] = None) -> None:
+        self.kind = kind  # "module", "class", "function"
+        self.qualname = qualname
+        self.function = function
+        self.klass = klass
+
+
+class Summariser(cst.CSTVisitor):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, module: cst.Module, summary: ModuleSummary) -> None:
+        super().__init__()
+        self.module = module
+        self.summary = summary
+        self.scopes: List[_Scope] = [_Scope("module", "")]
+        # One loop stack per function being visited (nested defs start a new one).
+        self.loop_stacks: List[List[int]] = [[]]
+        self.module_function = FunctionSummary(
+            qualname=ModuleSummary.MODULE_SCOPE, name=ModuleSummary.MODULE_SCOPE, span=(1, 1, 1, 1), name_span=(1, 1, 1, 1)
+        )
+        self.comprehension_loops: Dict[int, int] = {}
+
+    # ----------------------------------------------------------------- helpers
+    def span(self, node: cst.CSTNode) -> Span:
+        pos = self.get_metadata(PositionProvider, node)
+        return (pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
+
+    def text(self, node: cst.CSTNode) -> str:
+        code = self.module.code_for_node(node)
+        return code if len(code) <= 200 else code[:197] + "..."
+
+    @property
+    def function(self) -> FunctionSummary:
+        for scope in reversed(self.scopes):
+            if scope.kind == "function":
+                return scope.function  # type: ignore[return-value]
+        return self.module_function
+
+    @property
+    def enclosing_class(self) -> Optional[ClassSummary]:
+        """The class whose method we are directly in (for self.x = ... bookkeeping)."""
+        for scope in reversed(self.scopes):
+            if scope.kind == "class":
+                return scope.klass
+        return None
+
+    def current_loop(self) -> Optional[int]:
+        stack = self.loop_stacks[-1]
+        return stack[-1] if stack else None
+
+    def qualname_for(self, name: str) -> str:
+        parent = self.scopes[-1].qualname
+        return "%s.%s" % (parent, name) if parent else name
+
+    def note_op(self, kind: str, node: cst.CSTNode) -> None:
+        index = self.current_loop()
+        if index is None:
+            return
+        loop = self.function.loops[index]
+        if kind not in loop.ops:
+            loop.ops = loop.ops + (kind,)
+        if loop.op_span is None:
+            loop.op_span = self.span(node)
+
+    def ref(self, node: cst.BaseExpression) -> Ref:
+        if isinstance(node, cst.Name) and node.value == "None":
+            return Ref("other", "None", text="None", is_none=True)
+        name = dotted_name(node)
+        if name:
+            return Ref("name", name, text=self.text(node))
+        if isinstance(node, cst.Call):
+            callee = dotted_name(node.func)
+            args = tuple(self.ref(arg.value) for arg in node.args[:2] if not arg.keyword and not arg.star)
+            return Ref("call", callee, args=args, text=self.text(node))
+        if isinstance(node, cst.Lambda):
+            return Ref("lambda", self.lambda_qualname(node), text=self.text(node))
+        if isinstance(node, (cst.List, cst.Tuple)):
+            elements = tuple(self.ref(el.value) for el in node.elements[:8] if isinstance(el, cst.Element))
+            return Ref("list", args=elements, text=self.text(node))
+        return Ref("other", text=self.text(node))
+
+    def lambda_qualname(self, node: cst.Lambda) -> str:
+        line, col, _, _ = self.span(node)
+        return self.qualname_for("<lambda:%d:%d>" % (line, col))
+
+    def bind(self, target: cst.BaseExpression, value: Ref) -> None:
+        if isinstance(target, cst.Name):
+            if len(self.scopes) == 1:
+                self.summary.assigns[target.value] = value
+            else:
+                scope = self.scopes[-1]
+                if scope.kind == "class" and scope.klass is not None:
+                    scope.klass.attrs[target.value] = value
+                elif scope.kind == "function":
+                    self.function.assigns[target.value] = value
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+            klass = self.enclosing_class
+            if klass is not None:
+                klass.attrs[target.attr.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)) and value.kind == "list":
+            for element, item in zip(target.elements, value.args):
+                self.bind(element.value, item)
+
+    # ----------------------------------------------------------------- imports
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = dotted_name(alias.name)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.summary.imports[alias.asname.name.value] = full
+            else:
+                top = full.split(".", 1)[0]
+                self.summary.imports.setdefault(top, top)
+                if "." in full:
+                    # "import a.b" binds "a"; remember "a.b" so that a.b.f resolves
+                    self.summary.imports[full] = full
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        base = dotted_name(node.module) if node.module is not None else ""
+        if node.relative:
+            level = len(node.relative)
+            parts = self.summary.module.split(".")
+            if not self.summary.is_package:
+                parts = parts[:-1]
+            if level > 1:
+                parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+            base = ".".join([p for p in parts if p] + ([base] if base else []))
+        if isinstance(node.names, cst.ImportStar):
+            self.summary.star_imports.append(base)
+            return
+        for alias in node.names:
+            name = dotted_name(alias.name)
+            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            self.summary.imports[local] = "%s.%s" % (base, name) if base else name
+
+    # ----------------------------------------------------------------- scopes
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        qualname = self.qualname_for(node.name.value)
+        klass = ClassSummary(
+            qualname=qualname,
+            name=node.name.value,
+            span=self.span(node),
+            name_span=self.span(node.name),
+            bases=tuple(dotted_name(arg.value) for arg in node.bases if not arg.keyword and dotted_name(arg.value)),
+        )
+        self.summary.classes[qualname] = klass
+        self.scopes.append(_Scope("class", qualname, klass=klass))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.scopes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        parent_scope = self.scopes[-1]
+        qualname = self.qualname_for(node.name.value)
+        params = tuple(p.name.value for p in node.params.params) + tuple(
+            p.name.value for p in node.params.posonly_params
+        )
+        function = FunctionSummary(
+            qualname=qualname,
+            name=node.name.value,
+            span=self.span(node),
+            name_span=self.span(node.name),
+            is_async=node.asynchronous is not None,
+            class_name=parent_scope.qualname if parent_scope.kind == "class" else "",
+            parent=parent_scope.qualname if parent_scope.kind == "function" else "",
+            params=params,
+            decorators=tuple(dotted_name(d.decorator) for d in node.decorators if dotted_name(d.decorator)),
+        )
+        self.summary.functions[qualname] = function
+        if parent_scope.kind == "class" and parent_scope.klass is not None:
+            parent_scope.klass.methods[node.name.value] = qualname
+        elif parent_scope.kind == "function" and parent_scope.function is not None:
+            parent_scope.function.local_defs[node.name.value] = qualname
+        self.scopes.append(_Scope("function", qualname, function=function))
+        self.loop_stacks.append([])
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.scopes.pop()
+        self.loop_stacks.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        parent = self.function
+        qualname = self.lambda_qualname(node)
+        function = FunctionSummary(
+            qualname=qualname,
+            name="<lambda>",
+            span=self.span(node),
+            name_span=self.span(node),
+            is_lambda=True,
+            parent=parent.qualname if parent is not self.module_function else "",
+            params=tuple(p.name.value for p in node.params.params),
+        )
+        self.summary.functions[qualname] = function
+        self.scopes.append(_Scope("function", qualname, function=function))
+        self.loop_stacks.append([])
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self.scopes.pop()
+        self.loop_stacks.pop()
+
+    # ----------------------------------------------------------------- loops
+    def push_loop(self, loop: LoopFact) -> int:
+        function = self.function
+        loop.parent = self.current_loop()
+        function.loops.append(loop)
+        index = len(function.loops) - 1
+        self.loop_stacks[-1].append(index)
+        return index
+
+    def iteration_bound(self, node: cst.BaseExpression) -> Tuple[Optional[int], str]:
+        constants = self.summary.constants
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+            if any(isinstance(el, cst.StarredElement) for el in node.elements):
+                return None, ""
+            return len(node.elements), ""
+        if isinstance(node, cst.Dict):
+            return len(node.elements), ""
+        if isinstance(node, cst.SimpleString):
+            return len(node.value), ""
+        if isinstance(node, cst.Call):
+            callee = dotted_name(node.func)
+            positional = [a.value for a in node.args if not a.keyword and not a.star]
+            if callee == "range" and positional and len(positional) <= 3:
+                values = [literal_int(v, constants) for v in positional]
+                if all(v is not None for v in values):
+                    if len(values) == 1:
+                        return max(0, values[0]), ""  # type: ignore[type-var]
+                    step = values[2] if len(values) == 3 and values[2] else 1
+                    return max(0, (values[1] - values[0]) // step), ""  # type: ignore[operator]
+                stop = positional[0] if len(positional) == 1 else positional[1]
+                if isinstance(stop, cst.Name):
+                    return None, stop.value
+                return None, ""
+            if callee in ("enumerate", "reversed", "sorted", "list", "tuple", "set") and positional:
+                return self.iteration_bound(positional[0])
+            if callee == "zip" and positional:
+                bounds = [self.iteration_bound(p)[0] for p in positional]
+                known = [b for b in bounds if b is not None]
+                return (min(known) if known else None), ""
+        return None, ""
+
+    def visit_For(self, node: cst.For) -> None:
+        bound, bound_name = self.iteration_bound(node.iter)
+        self.push_loop(LoopFact("for", self.span(node), None, bound, bound_name, iter_text=self.text(node.iter)))
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.loop_stacks[-1].pop()
+
+    def visit_While(self, node: cst.While) -> None:
+        test = node.test
+        infinite = isinstance(test, cst.Name) and test.value == "True" or (
+            isinstance(test, cst.Integer) and test.value != "0"
+        )
+        self.push_loop(
+            LoopFact("while", self.span(node), None, None, infinite=infinite, busy_wait=self.is_busy_wait(node),
+                     iter_text=self.text(test))
+        )
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self.loop_stacks[-1].pop()
+
+    def is_busy_wait(self, node: cst.While) -> bool:
+        """``while not done: pass`` or with only a tiny sleep: polling a flag."""
+        test = node.test
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            test = test.expression
+        flag = dotted_name(test)
+        polls_flag = bool(flag) and flag != "True" or (
+            isinstance(test, cst.Call) and not test.args and bool(dotted_name(test.func))
+        )
+        if not polls_flag:
+            return False
+        body = node.body
+        statements: Sequence[cst.CSTNode]
+        if isinstance(body, cst.SimpleStatementSuite):
+            statements = body.body
+        else:
+            statements = []
+            for stmt in body.body:
+                if not isinstance(stmt, cst.SimpleStatementLine):
+                    return False
+                statements.extend(stmt.body)
+        if not statements:
+            return False
+        for stmt in statements:
+            if isinstance(stmt, (cst.Pass, cst.Continue)):
+                continue
+            if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
+                call = stmt.value
+                if dotted_name(call.func).rsplit(".", 1)[-1] in SLEEP_NAMES and call.args:
+                    seconds = literal_float(call.args[0].value)
+                    if seconds is not None and seconds < BUSY_SLEEP_SECONDS:
+                        continue
+            return False
+        return True
+
+    def _visit_comprehension(self, node: Union[cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]) -> None:
+        count = 0
+        comp: Optional[cst.CompFor] = node.for_in
+        while comp is not None:
+            bound, bound_name = self.iteration_bound(comp.iter)
+            self.push_loop(LoopFact("comprehension", self.span(node), None, bound, bound_name,
+                                    iter_text=self.text(comp.iter)))
+            count += 1
+            comp = comp.inner_for_in
+        self.comprehension_loops[id(node)] = count
+
+    def _leave_comprehension(self, node: cst.CSTNode) -> None:
+        for _ in range(self.comprehension_loops.pop(id(node), 0)):
+            self.loop_stacks[-1].pop()
+
+    visit_ListComp = _visit_comprehension  # type: ignore[assignment]
+    visit_SetComp = _visit_comprehension  # type: ignore[assignment]
+    visit_DictComp = _visit_comprehension  # type: ignore[assignment]
+    visit_GeneratorExp = _visit_comprehension  # type: ignore[assignment]
+    leave_ListComp = _leave_comprehension  # type: ignore[assignment]
+    leave_SetComp = _leave_comprehension  # type: ignore[assignment]
+    leave_DictComp = _leave_comprehension  # type: ignore[assignment]
+    leave_GeneratorExp = _leave_comprehension  # type: ignore[assignment]
+
+    # ----------------------------------------------------------------- work
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        kind = "string" if isinstance(node.operator, cst.Modulo) and isinstance(node.left, (cst.SimpleString, cst.FormattedString)) else "arithmetic"
+        self.note_op(kind, node)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.note_op("arithmetic", node)
+        if isinstance(node.target, cst.Subscript):
+            self.note_op("collection", node)
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> None:
+        self.note_op("string", node)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        self.note_op("collection", node)
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        self.note_op("arithmetic", node)
+
+    def visit_Await(self, node: cst.Await) -> None:
+        self.function.awaits += 1
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            self.function.returns.append(self.ref(node.value))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        value = self.ref(node.value)
+        for target in node.targets:
+            self.bind(target.target, value)
+        if len(self.scopes) == 1:
+            number = literal_int(node.value, self.summary.constants)
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    if number is not None:
+                        self.summary.constants[target.target.value] = number
+                    else:
+                        self.summary.constants.pop(target.target.value, None)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self.bind(node.target, self.ref(node.value))
+            if len(self.scopes) == 1 and isinstance(node.target, cst.Name):
+                number = literal_int(node.value, self.summary.constants)
+                if number is not None:
+                    self.summary.constants[node.target.value] = number
+
+    def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            if item.asname is not None:
+                self.bind(item.asname.name, self.ref(item.item))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        raw = dotted_name(node.func)
+        method = raw.rsplit(".", 1)[-1] if raw else (
+            node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
+        )
+        positional = [a for a in node.args if not a.keyword and not a.star]
+        fact = CallFact(raw=raw, method=method, nargs=len(positional), span=self.span(node), loop=self.current_loop())
+        if (method in STARTER_NAMES or (raw and raw[:1].isupper()) or "Pool" in raw or "Executor" in raw
+                or raw in self.summary.imports):
+            fact.args = tuple(self.ref(a.value) for a in positional[:6])
+            fact.keywords = tuple((a.keyword.value, self.ref(a.value)) for a in node.args if a.keyword is not None)
+            fact.star_args = any(a.star for a in node.args)
+        self.function.calls.append(fact)
+        if isinstance(node.func, cst.Attribute):
+            name = node.func.attr.value
+            if name in STRING_METHODS:
+                self.note_op("string", node)
+            elif name in COLLECTION_METHODS:
+                self.note_op("collection", node)
+            elif name == "join" and positional:
+                self.note_op("string", node)
+
+
+def summarise(module: cst.Module, path: str, module_name: str, is_package: bool) -> ModuleSummary:
+    """Facts about one parsed module.  ``module`` must be freshly parsed (it is not copied)."""
+    summary = ModuleSummary(path=path, module=module_name, is_package=is_package)
+    summary.source_lines = module.code.count("\n") + 1
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    visitor = Summariser(module, summary)
+    wrapper.visit(visitor)
+    summary.functions[ModuleSummary.MODULE_SCOPE] = visitor.module_function
+    return summary

@@ -1,0 +1,12 @@
+"""The rules: one module per family, each rule a small class registered by code."""
+
+from __future__ import annotations
+
+import importlib
+
+FAMILY_MODULES = ("threads",)
+
+
+def load_all() -> None:
+    for name in FAMILY_MODULES:
+        importlib.import_module("%s.%s" % (__name__, name))

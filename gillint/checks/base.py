@@ -1,0 +1,150 @@
+"""What a rule is, and the facts every rule is given.
+
+A rule is a small class: its code, a kebab-case name that reads well after
+"allow", a message, its documentation (the class docstring, with the sections
+What it does / Why is this bad? / Example / Use instead / Options / References)
+and VALID / INVALID examples that the test suite runs and the docs show.  Rules
+hold no analysis of their own beyond their pattern: they read start sites and
+work verdicts from :class:`Facts`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type
+
+from ..analysis.cost import CostModel, Work, function_label
+from ..analysis.model import FunctionSummary, ModuleSummary
+from ..analysis.starts import StartSite
+from ..diagnostics import Confidence, Diagnostic, Remedy, VerifyTarget
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config import Config
+
+
+@dataclass(frozen=True)
+class Example:
+    """A rule example: ``code`` and, for INVALID ones, the expected (line, column) of each finding."""
+
+    code: str
+    expected: Tuple[Tuple[int, int], ...] = ()
+
+    @property
+    def source(self) -> str:
+        return textwrap.dedent(self.code).lstrip("\n")
+
+
+@dataclass
+class Facts:
+    """Everything the analysis found in one run, read by every rule."""
+
+    modules: List[ModuleSummary]  # the modules being reported on
+    sites: List[StartSite]
+    cost: CostModel
+    config: "Config"
+    _work: Dict[int, Work] = field(default_factory=dict)
+
+    def target_work(self, site: StartSite) -> Tuple[Work, Optional[Tuple[ModuleSummary, FunctionSummary]]]:
+        """What the callable handed over at ``site`` does, and which function it is."""
+        target = self.cost.resolve_callable(site.target)
+        if target is None:
+            return Work("unknown"), None
+        key = id(site)
+        if key not in self._work:
+            self._work[key] = self.cost.work(*target)
+        return self._work[key], target
+
+    @property
+    def free_threaded(self) -> bool:
+        return self.config.target_version.endswith("t")
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]  # one line, for rule lists and SARIF shortDescription
+    remedy: ClassVar[Remedy]
+    default_enabled: ClassVar[bool] = True
+    VALID: ClassVar[Sequence[Example]] = ()
+    INVALID: ClassVar[Sequence[Example]] = ()
+
+    def check(self, facts: Facts) -> Iterable[Diagnostic]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def documentation(cls) -> str:
+        return textwrap.dedent(cls.__doc__ or "").strip()
+
+    def diagnostic(self, module: ModuleSummary, span: Tuple[int, int, int, int], message: str, remedy: Remedy,
+                   remedy_text: str, work: Optional[Work] = None, target: Optional[VerifyTarget] = None,
+                   confidence: Confidence = Confidence.HIGH, properties: Tuple[Tuple[str, object], ...] = ()) -> Diagnostic:
+        return Diagnostic(
+            code=self.code,
+            name=self.name,
+            message=message,
+            path=module.path,
+            line=span[0],
+            column=span[1],
+            end_line=span[2],
+            end_column=span[3],
+            remedy=remedy,
+            remedy_text=remedy_text,
+            evidence=work.steps if work is not None else (),
+            confidence=confidence,
+            target=target,
+            properties=properties,
+        )
+
+
+REGISTRY: Dict[str, Type[Rule]] = {}
+
+
+def register(rule: Type[Rule]) -> Type[Rule]:
+    if rule.code in REGISTRY:  # pragma: no cover - programming error
+        raise ValueError("duplicate rule code %s" % rule.code)
+    REGISTRY[rule.code] = rule
+    return rule
+
+
+def all_rules() -> List[Type[Rule]]:
+    from . import load_all  # noqa: F401  (imports every rule module once)
+
+    load_all()
+    return [REGISTRY[code] for code in sorted(REGISTRY)]
+
+
+def verify_target(site: StartSite, target: Optional[Tuple[ModuleSummary, FunctionSummary]]) -> Optional[VerifyTarget]:
+    """A target the verifier can import and call: module-level functions and methods of module-level classes."""
+    if target is None:
+        return None
+    module, function = target
+    if function.is_lambda or function.parent:
+        return None
+    is_method = bool(function.class_name)
+    if is_method and "." in function.class_name:
+        return None
+    return VerifyTarget(
+        module_path=module.path,
+        qualname=function.qualname,
+        kind=site.worker,
+        start_line=site.span[0],
+        args_source=site.args_source,
+        kwargs_source=site.kwargs_source,
+        is_method=is_method,
+    )
+
+
+def target_name(site: StartSite, target: Optional[Tuple[ModuleSummary, FunctionSummary]]) -> str:
+    if target is not None and not target[1].is_lambda:
+        return target[1].qualname
+    return site.target_text
+
+
+def iter_sites(facts: Facts, families: Sequence[str], workers: Sequence[str]) -> Iterator[StartSite]:
+    for site in facts.sites:
+        if site.family in families and site.worker in workers:
+            yield site
+
+
+__all__ = ["Example", "Facts", "Rule", "register", "all_rules", "verify_target", "target_name", "function_label"]

@@ -1,0 +1,243 @@
+"""GIL1xx: CPU-bound work on threads of this interpreter."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from ..analysis.starts import StartSite
+from ..diagnostics import Diagnostic, describe_path
+from . import remedy as remedies
+from .base import Example, Facts, Rule, iter_sites, register, target_name, verify_target
+
+
+class _CpuOnThreads(Rule):
+    """Shared check: a start site of the given families whose target does CPU-bound work."""
+
+    families: Sequence[str] = ()
+    what: str = "thread target"
+
+    def check(self, facts: Facts) -> Iterable[Diagnostic]:
+        for site in iter_sites(facts, self.families, ("thread",)):
+            yield from self.check_site(facts, site)
+
+    def check_site(self, facts: Facts, site: StartSite) -> Iterable[Diagnostic]:
+        work, target = facts.target_work(site)
+        if not work.is_cpu:
+            return
+        name = target_name(site, target)
+        remedy, remedy_text = remedies.for_cpu_work(work, name, facts.free_threaded)
+        if facts.free_threaded:
+            message = "%s `%s` is CPU-bound Python: it scales across threads only on the free-threaded build: %s" % (
+                self.what, name, describe_path(work.steps))
+        else:
+            message = "%s `%s` is CPU-bound and holds the GIL, so threads run it one at a time: %s" % (
+                self.what, name, describe_path(work.steps))
+        yield self.diagnostic(site.module, site.span, message, remedy, remedy_text, work,
+                              verify_target(site, target), properties=(("api", site.api), ("worker", site.worker)))
+
+
+@register
+class CpuBoundThreadTarget(_CpuOnThreads):
+    """
+    ## What it does
+    Finds CPU-bound pure-Python work run by a `threading.Thread` or `threading.Timer`
+    target, by `_thread.start_new_thread`, or in the `run` method of a `Thread` subclass —
+    following the target through the functions it calls.
+
+    ## Why is this bad?
+    In CPython with the Global Interpreter Lock only one thread executes Python bytecode
+    at a time. A thread that loops over data doing arithmetic, string or collection work,
+    recurses, or calls library code that holds the GIL (`re`, `json`, `pickle`, `sorted`)
+    does not run in parallel with other such threads: four threads take as long as one
+    (or longer, from lock hand-offs), and they also slow down every other thread of the
+    process, including the one serving requests.
+
+    ## Example
+    ```python
+    import threading
+
+    def checksum(rows):
+        total = 0
+        for row in rows:
+            total = (total * 31 + row) % 1_000_003
+        return total
+
+    threads = [threading.Thread(target=checksum, args=(part,)) for part in parts]
+    ```
+
+    ## Use instead
+    ```python
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor() as pool:
+        results = list(pool.map(checksum, parts))
+    ```
+    Or vectorise the loop with numpy (its array operations release the GIL), move it into
+    a C extension that releases the GIL, or run on a free-threaded interpreter
+    (`target-version = "3.13t"`), where threads do run Python in parallel.
+
+    ## Options
+    - `min-iterations`: a loop over a literal range or collection is heavy from this many iterations (default 10000).
+    - `max-depth`: how many calls deep the target is followed (default 8).
+    - `target-version`: with `"3.13t"` or `"3.14t"` the finding says the code scales there and what to check.
+
+    ## References
+    - [Python docs: threading — CPython implementation detail on the GIL](https://docs.python.org/3/library/threading.html)
+    - [PEP 703 — Making the Global Interpreter Lock Optional](https://peps.python.org/pep-0703/)
+    - [concurrent.futures.ProcessPoolExecutor](https://docs.python.org/3/library/concurrent.futures.html#processpoolexecutor)
+    """
+
+    code = "GIL101"
+    name = "cpu-bound-thread-target"
+    summary = "CPU-bound Python runs in a threading.Thread/Timer target or a Thread subclass's run"
+    remedy = remedies.Remedy.PROCESSES
+    families = ("thread", "thread-subclass")
+    what = "thread target"
+
+    VALID = (
+        Example(
+            """
+            import threading
+
+            def serve(conn):
+                while True:
+                    data = conn.recv(4096)
+                    if not data:
+                        break
+                    conn.sendall(data.upper())
+
+            def start(conn):
+                threading.Thread(target=serve, args=(conn,), daemon=True).start()
+            """
+        ),
+        Example(
+            """
+            import hashlib
+            import threading
+
+            def digest(blob):
+                return hashlib.sha256(blob).hexdigest()
+
+            threading.Thread(target=digest, args=(b"x" * 10_000_000,)).start()
+            """
+        ),
+    )
+    INVALID = (
+        Example(
+            """
+            import threading
+
+            def crunch(n):
+                total = 0
+                for i in range(n):
+                    total += i * i
+                return total
+
+            threading.Thread(target=crunch, args=(10_000_000,)).start()
+            """,
+            expected=((9, 1),),
+        ),
+        Example(
+            """
+            from threading import Thread
+
+            class Scorer(Thread):
+                def __init__(self, rows):
+                    super().__init__()
+                    self.rows = rows
+
+                def run(self):
+                    self.best = max(self.score(r) for r in self.rows)
+
+                def score(self, row):
+                    return sum(x * x for x in row)
+            """,
+            expected=((8, 9),),
+        ),
+    )
+
+
+@register
+class CpuBoundThreadPoolTask(_CpuOnThreads):
+    """
+    ## What it does
+    Finds CPU-bound pure-Python work submitted to a `concurrent.futures.ThreadPoolExecutor`
+    with `submit` or `map`, however the executor was created and stored (a `with` block,
+    a variable, an attribute set in `__init__`).
+
+    ## Why is this bad?
+    A thread pool runs its tasks on threads of the same interpreter, so CPU-bound Python
+    in them runs one task at a time under the GIL. The pool adds overhead and gives no
+    speed-up; `max_workers` changes nothing.
+
+    ## Example
+    ```python
+    from concurrent.futures import ThreadPoolExecutor
+
+    def tokenize(text):
+        return [w.lower() for w in text.split() if w.isalpha()]
+
+    with ThreadPoolExecutor(8) as pool:
+        tokens = list(pool.map(tokenize, documents))
+    ```
+
+    ## Use instead
+    ```python
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor() as pool:
+        tokens = list(pool.map(tokenize, documents, chunksize=64))
+    ```
+    `ProcessPoolExecutor` has the same interface; the function and its arguments must be
+    picklable. Keep the thread pool for I/O (downloads, database calls).
+
+    ## Options
+    - `min-iterations`, `max-depth`, `target-version`: as for GIL101.
+
+    ## References
+    - [concurrent.futures — ThreadPoolExecutor vs ProcessPoolExecutor](https://docs.python.org/3/library/concurrent.futures.html)
+    - [PEP 703 — Making the Global Interpreter Lock Optional](https://peps.python.org/pep-0703/)
+    """
+
+    code = "GIL102"
+    name = "cpu-bound-thread-pool-task"
+    summary = "CPU-bound Python is submitted to a concurrent.futures.ThreadPoolExecutor"
+    remedy = remedies.Remedy.PROCESSES
+    families = ("executor",)
+    what = "thread-pool task"
+
+    def check(self, facts: Facts) -> Iterable[Diagnostic]:
+        for site in iter_sites(facts, self.families, ("thread",)):
+            if site.executor_api == "futures":
+                yield from self.check_site(facts, site)
+
+    VALID = (
+        Example(
+            """
+            from concurrent.futures import ThreadPoolExecutor
+            import urllib.request
+
+            def fetch(url):
+                with urllib.request.urlopen(url) as response:
+                    return response.read()
+
+            with ThreadPoolExecutor(8) as pool:
+                pages = list(pool.map(fetch, ["https://example.org"]))
+            """
+        ),
+    )
+    INVALID = (
+        Example(
+            """
+            from concurrent.futures import ThreadPoolExecutor
+
+            def tokenize(text):
+                return [w.lower() for w in text.split() if w.isalpha()]
+
+            def run(documents):
+                with ThreadPoolExecutor(8) as pool:
+                    return list(pool.map(tokenize, documents))
+            """,
+            expected=((8, 21),),
+        ),
+    )

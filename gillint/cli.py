@@ -1,0 +1,172 @@
+"""Command-line interface: argument parsing only; the work is done by the engine.
+
+Exit status: 0 no findings, 1 findings, 2 usage, configuration or internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+from . import __version__
+from .config import Config, ConfigError, find_pyproject, load, merge_cli
+from .knowledge import KnowledgeError
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, "%s: error: %s\n" % (self.prog, message))
+
+
+def _codes(value: str) -> List[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def known_codes() -> List[str]:
+    from .checks.base import all_rules
+    from .diagnostics import ERROR_CODE
+
+    return [ERROR_CODE] + [rule.code for rule in all_rules()]
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `check` and `verify`: what to lint and with which configuration."""
+    parser.add_argument("paths", nargs="*", default=[], metavar="PATH",
+                        help="files or directories to check (default: the current directory)")
+    parser.add_argument("--config", metavar="FILE", help="read [tool.gillint] from this pyproject.toml")
+    parser.add_argument("--no-config", action="store_true", help="ignore pyproject.toml files")
+    parser.add_argument("--select", type=_codes, metavar="CODES", help="only these codes or prefixes (comma-separated)")
+    parser.add_argument("--extend-select", type=_codes, metavar="CODES", help="add codes or prefixes to the selection")
+    parser.add_argument("--ignore", type=_codes, metavar="CODES", help="leave out codes or prefixes")
+    parser.add_argument("--exclude", action="append", metavar="PATTERN", help="exclude paths matching this pattern (repeatable)")
+    parser.add_argument("--target-version", metavar="VERSION",
+                        help="the interpreter the code runs on: 3.9 ... 3.14, or 3.13t/3.14t for free-threaded builds")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gillint", description="Find Python code held back by the Global Interpreter Lock.")
+    parser.add_argument("--version", action="version", version="gillint %s" % __version__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = sub.add_parser("check", help="report GIL-bound code", description="Report code held back by the GIL.")
+    add_config_options(check)
+    check.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text", help="output format")
+    check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--quiet", "-q", action="store_true", help="one line per finding, no summary")
+    check.add_argument("--statistics", action="store_true", help="count findings per rule")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                       help="colour text output (auto: only on a terminal, and never with NO_COLOR set)")
+
+    sub.add_parser("rules", help="list every rule", description="List every rule with its code, name and summary.")
+    rule = sub.add_parser("rule", help="print a rule's documentation", description="Print one rule's documentation.")
+    rule.add_argument("code", help="a rule code such as GIL101, or its name")
+
+    from .verify.cli import add_parser as add_verify_parser
+
+    add_verify_parser(sub)
+    return parser
+
+
+def resolve_config(args: argparse.Namespace) -> Config:
+    codes = known_codes()
+    if args.config and args.no_config:
+        raise UsageError("--config and --no-config cannot be used together")
+    if args.config:
+        config = load(Path(args.config), codes, required=True)
+    elif args.no_config:
+        config = Config()
+    else:
+        start = Path(args.paths[0]) if args.paths else Path.cwd()
+        found = find_pyproject(start if start.exists() else Path.cwd())
+        config = load(found, codes) if found is not None else Config()
+    return merge_cli(config, args.select, args.extend_select, args.ignore, args.exclude, codes, args.target_version)
+
+
+def use_color(choice: str, stream) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .engine import lint_paths
+    from .report import render
+
+    config = resolve_config(args)
+    result = lint_paths(args.paths or ["."], config)
+    stream = sys.stdout
+    color = args.format == "text" and not args.output and use_color(args.color, stream)
+    document = render(args.format, result, color=color, statistics=args.statistics, quiet=args.quiet)
+    if args.output:
+        try:
+            Path(args.output).write_text(document, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError("cannot write %s: %s" % (args.output, exc.strerror or exc)) from None
+    else:
+        stream.write(document)
+    if result.diagnostics and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from .checks.base import all_rules
+
+    for rule in all_rules():
+        state = "" if rule.default_enabled else "  (off by default)"
+        print("%s  %-34s %s%s" % (rule.code, rule.name, rule.summary, state))
+    return EXIT_CLEAN
+
+
+def cmd_rule(args: argparse.Namespace) -> int:
+    from .checks.base import all_rules
+
+    wanted = args.code.strip()
+    for rule in all_rules():
+        if wanted.upper() == rule.code or wanted == rule.name:
+            print("# %s %s\n" % (rule.code, rule.name))
+            print(rule.documentation())
+            return EXIT_CLEAN
+    raise UsageError("unknown rule %r (see `gillint rules`)" % wanted)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    handlers = {"check": cmd_check, "rules": cmd_rules, "rule": cmd_rule, "verify": args.__dict__.get("handler")}
+    try:
+        return handlers[args.command](args)
+    except (ConfigError, KnowledgeError, UsageError) as exc:
+        print("gillint: error: %s" % exc, file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("gillint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # pragma: no cover - e.g. `gillint check | head`
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return EXIT_ERROR
+    except Exception:  # pragma: no cover - an internal error is a bug: show everything
+        traceback.print_exc()
+        print("gillint: internal error (this is a bug in gillint %s; please report it with the traceback above)"
+              % __version__, file=sys.stderr)
+        return EXIT_ERROR

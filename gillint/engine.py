@@ -1,0 +1,402 @@
+"""The one engine: paths -> files -> summaries -> project model -> checks -> diagnostics.
+
+Public API::
+
+    lint_source(source, path="<string>", config=None) -> list[Diagnostic]
+    lint_paths(paths, config=None) -> LintResult
+
+The CLI, the flake8 plugin and the pre-commit hook all go through these.  Nothing
+here imports or executes the code it reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import os
+import re
+import tokenize
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+
+from . import config as config_mod
+from . import knowledge
+from .analysis.cost import CostModel
+from .analysis.model import ModuleSummary
+from .analysis.project import Project, module_name_for
+from .analysis.starts import StartFinder
+from .analysis.summary import summarise
+from .checks.base import Facts, Rule, all_rules
+from .config import Config
+from .diagnostics import ERROR_CODE, Confidence, Diagnostic, file_error
+from .suppress import filter_noqa
+
+# Nesting the C parser accepts but that would exhaust libcst's recursive parser.
+MAX_NESTING_ERRORS = ("too many nested", "too many statically nested", "maximum recursion")
+
+
+class SourceError(Exception):
+    """A file that cannot be read, decoded or parsed: reason and where."""
+
+    def __init__(self, reason: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class LintResult:
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    files_checked: int = 0
+    sources: Dict[str, str] = field(default_factory=dict)  # text of files with findings, for reports
+
+    @property
+    def errors(self) -> List[Diagnostic]:
+        return [d for d in self.diagnostics if d.code == ERROR_CODE]
+
+
+# ---------------------------------------------------------------------------- reading
+
+def decode(raw: bytes) -> str:
+    """Bytes to text the way Python reads source: BOM, PEP 263 cookie, else UTF-8."""
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        raise SourceError("source contains a NUL byte (line %d)" % line, line)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as exc:
+        raise SourceError(str(exc).split(" (", 1)[0], getattr(exc, "lineno", None) or 1) from None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceError("cannot decode as %s: byte 0x%02x at line %d is invalid (add a coding cookie, "
+                          "PEP 263, or save as UTF-8)" % (encoding, raw[exc.start], line), line) from None
+    except LookupError:
+        raise SourceError("unknown encoding %r in the coding cookie" % encoding) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def read_file(path: Union[str, Path]) -> str:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except IsADirectoryError:
+        raise SourceError("is a directory, not a file") from None
+    except FileNotFoundError:
+        raise SourceError("no such file (deleted or a broken symlink?)") from None
+    except PermissionError:
+        raise SourceError("permission denied") from None
+    except OSError as exc:
+        raise SourceError("cannot read: %s" % (exc.strerror or exc)) from None
+    return decode(raw)
+
+
+def parse(text: str, path: str) -> cst.Module:
+    """Validate with CPython's parser (exact messages, cheap), then parse once with libcst."""
+    checked = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text, path)
+        checked = True
+    except SyntaxError as exc:
+        message = exc.msg or "invalid syntax"
+        if any(marker in message for marker in MAX_NESTING_ERRORS):
+            raise SourceError("syntax error: %s" % message, exc.lineno or 1, exc.offset or 1) from None
+        error = SourceError("syntax error: %s" % message, exc.lineno or 1, exc.offset or 1)
+    except (RecursionError, MemoryError):
+        raise SourceError("too deeply nested to parse") from None
+    except ValueError as exc:  # pragma: no cover - NUL bytes are caught in decode()
+        raise SourceError(str(exc)) from None
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        if checked:
+            raise SourceError("libcst cannot parse this file: %s" % str(exc).splitlines()[0], exc.raw_line, exc.raw_column + 1) from None
+        raise error from None
+    except RecursionError:
+        raise SourceError("too deeply nested to parse") from None
+
+
+# ---------------------------------------------------------------------------- discovery
+
+def iter_python_files(paths: Sequence[Union[str, Path]], config: Config) -> Iterator[Tuple[str, Optional[SourceError]]]:
+    """Each Python file under ``paths`` (deduplicated, excludes applied), or an error for a bad path.
+
+    A path named explicitly is checked even if it has no .py suffix; excludes apply
+    to files found by walking directories (and to explicit paths, like ruff's
+    --force-exclude, because pre-commit passes every staged file explicitly).
+    """
+    patterns = tuple(config.exclude) + tuple(config.extend_exclude)
+    seen = set()
+    for given in paths:
+        path = Path(given)
+        text = str(given)
+        if not os.path.lexists(path):
+            yield text, SourceError("no such file or directory")
+            continue
+        if path.is_symlink() and not path.exists():
+            yield text, SourceError("broken symlink")
+            continue
+        if path.is_dir():
+            for found in _walk(path, patterns, config.root):
+                key = os.path.realpath(found)
+                if key not in seen:
+                    seen.add(key)
+                    yield found, None
+            continue
+        if config_mod.matches(text, patterns, config.root):
+            continue
+        key = os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            yield text, None
+
+
+def _walk(top: Path, patterns: Sequence[str], root: Optional[Path]) -> Iterator[str]:
+    visited = set()
+    errors: List[str] = []
+
+    def onerror(exc: OSError) -> None:
+        errors.append(str(exc.filename))
+
+    for directory, dirnames, filenames in os.walk(top, onerror=onerror, followlinks=True):
+        real = os.path.realpath(directory)
+        if real in visited:  # a symlink loop
+            dirnames[:] = []
+            continue
+        visited.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not config_mod.matches(os.path.join(directory, d), patterns, root))
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                full = os.path.join(directory, name)
+                if not config_mod.matches(full, patterns, root):
+                    yield full
+    for failed in errors:
+        yield failed
+
+
+# ---------------------------------------------------------------------------- the engine
+
+def default_config() -> Config:
+    return Config()
+
+
+def enabled_rules(config: Config) -> List[Rule]:
+    rules = all_rules()
+    defaults = [r.code for r in rules if r.default_enabled]
+    return [r() for r in rules if config_mod.code_enabled(r.code, config.select, config.extend_select, config.ignore, defaults)]
+
+
+def prefilter_pattern(kb: knowledge.KnowledgeBase) -> "re.Pattern[str]":
+    """Files whose text cannot start work elsewhere or define a coroutine need no summary now."""
+    words = {"async", "run_in_executor", "set_default_executor"}
+    for name in list(kb.starters) + list(kb.executors):
+        words.add(name.rsplit(".", 1)[-1])
+    words.update(("Pool", "Executor", "Thread"))
+    return re.compile("|".join(sorted(re.escape(w) for w in words)))
+
+
+def summary_key(path: str, module_name: str, is_package: bool, text: str) -> str:
+    """What a summary depends on: the file's text, where it sits, and the summariser's version."""
+    from . import __version__
+
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
+    digest.update(("\0%s\0%s\0%s\0%s" % (path, module_name, is_package, __version__)).encode())
+    return digest.hexdigest()
+
+
+class SummaryCache:
+    """Summaries kept across runs in one process (the flake8 plugin, editors).  Subclasses may persist."""
+
+    def __init__(self) -> None:
+        self._entries: Dict[str, ModuleSummary] = {}
+
+    def get(self, key: str) -> Optional[ModuleSummary]:
+        return self._entries.get(key)
+
+    def put(self, key: str, summary: ModuleSummary) -> None:
+        self._entries[key] = summary
+
+
+class Engine:
+    """One run: a knowledge base, a configuration, and the summaries it made."""
+
+    def __init__(self, config: Optional[Config] = None, cache: Optional["SummaryCache"] = None) -> None:
+        self.config = config or default_config()
+        self.cache = cache
+        self.kb = knowledge.load(self.config.knowledge)
+        self.prefilter = prefilter_pattern(self.kb)
+        self.texts: Dict[str, str] = {}
+        self.summaries: Dict[str, Optional[ModuleSummary]] = {}
+        self.errors: Dict[str, SourceError] = {}
+        self.project = Project(self.kb, loader=self._load)
+
+    # -- summaries
+    def summary_for(self, path: str, text: str) -> ModuleSummary:
+        """Parse and summarise one file (raises SourceError)."""
+        if path in self.summaries and self.summaries[path] is not None:
+            return self.summaries[path]  # type: ignore[return-value]
+        module_name, is_package, root = _module_identity(path)
+        key = summary_key(path, module_name, is_package, text) if self.cache is not None else ""
+        summary = self.cache.get(key) if self.cache is not None else None
+        if summary is None:
+            summary = summarise(parse(text, path), path, module_name, is_package)
+            if self.cache is not None:
+                self.cache.put(key, summary)
+        self.summaries[path] = summary
+        return summary
+
+    def _load(self, file_path: Path) -> Optional[ModuleSummary]:
+        """Lazy loader for project modules reached through imports."""
+        path = _display_path(file_path)
+        for key in (path, str(file_path)):
+            if key in self.summaries:
+                return self.summaries[key]
+        text = self.texts.get(path)
+        try:
+            if text is None:
+                text = read_file(file_path)
+            summary = self.summary_for(path, text)
+        except SourceError:
+            self.summaries[path] = None
+            return None
+        return summary
+
+    # -- the run
+    def run(self, files: Sequence[Tuple[str, Optional[str], Optional[SourceError]]]) -> LintResult:
+        """``files``: (path, text or None, read error or None), all to be reported on."""
+        result = LintResult()
+        reported: List[ModuleSummary] = []
+        diagnostics: List[Diagnostic] = []
+        for path, text, error in files:
+            if error is None and text is not None:
+                self.texts[path] = text
+                _, _, root = _module_identity(path)
+                if root is not None and root not in self.project.roots:
+                    self.project.roots.append(root)
+        for path, text, error in files:
+            result.files_checked += 1
+            if error is None and text is not None:
+                try:
+                    if self.prefilter.search(text):
+                        summary = self.summary_for(path, text)
+                        self.project.add(summary)
+                        reported.append(summary)
+                    else:
+                        _validate_only(text, path)
+                except SourceError as exc:
+                    error = exc
+            if error is not None:
+                diagnostics.append(file_error(path, error.reason, error.line, error.column))
+        diagnostics.extend(self.check(reported))
+        result.diagnostics = self.finish(diagnostics)
+        result.sources = {d.path: self.texts[d.path] for d in result.diagnostics if d.path in self.texts}
+        return result
+
+    def check(self, reported: List[ModuleSummary]) -> List[Diagnostic]:
+        sites = StartFinder(self.project).find(reported)
+        cost = CostModel(self.project, self.config.min_iterations, self.config.max_depth)
+        facts = Facts(reported, sites, cost, self.config)
+        found: List[Diagnostic] = []
+        for rule in enabled_rules(self.config):
+            found.extend(rule.check(facts))
+        return found
+
+    def finish(self, diagnostics: List[Diagnostic]) -> List[Diagnostic]:
+        """Confidence, per-file-ignores, noqa, dedupe, order."""
+        kept: List[Diagnostic] = []
+        by_path: Dict[str, List[Diagnostic]] = {}
+        for diagnostic in diagnostics:
+            if diagnostic.confidence == Confidence.LOW and self.config.confidence != "low":
+                continue
+            if diagnostic.code != ERROR_CODE and self._per_file_ignored(diagnostic):
+                continue
+            by_path.setdefault(diagnostic.path, []).append(diagnostic)
+        for path, items in by_path.items():
+            text = self.texts.get(path)
+            errors = [d for d in items if d.code == ERROR_CODE]
+            findings = [d for d in items if d.code != ERROR_CODE]
+            if text is not None:
+                findings = filter_noqa(findings, text)
+            kept.extend(errors + findings)
+        unique = {(d.path, d.line, d.column, d.code, d.message): d for d in kept}
+        return sorted(unique.values(), key=lambda d: d.sort_key)
+
+    def _per_file_ignored(self, diagnostic: Diagnostic) -> bool:
+        for pattern, codes in self.config.per_file_ignores:
+            if config_mod.matches(diagnostic.path, [pattern], self.config.root):
+                if any(c == "ALL" or diagnostic.code.startswith(c) for c in codes):
+                    return True
+        return False
+
+
+def _validate_only(text: str, path: str) -> None:
+    """Files that need no summary still get their syntax checked, by the fast C parser."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text, path)
+    except SyntaxError as exc:
+        # Newer syntax than this interpreter knows: let libcst decide.
+        if any(marker in (exc.msg or "") for marker in MAX_NESTING_ERRORS):
+            raise SourceError("syntax error: %s" % exc.msg, exc.lineno or 1, exc.offset or 1) from None
+        parse(text, path)
+    except (RecursionError, MemoryError):
+        raise SourceError("too deeply nested to parse") from None
+
+
+def _display_path(path: Union[str, Path]) -> str:
+    """Paths as users see them: relative to the working directory when below it."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    return absolute if relative.startswith("..") else relative
+
+
+def _module_identity(path: str) -> Tuple[str, bool, Optional[Path]]:
+    candidate = Path(path)
+    if not candidate.exists():
+        return candidate.stem or "__main__", False, None
+    name, is_package, root = module_name_for(candidate.resolve())
+    return name, is_package, root
+
+
+# ---------------------------------------------------------------------------- public API
+
+def lint_source(source: Union[str, bytes], path: str = "<string>", config: Optional[Config] = None,
+                cache: Optional[SummaryCache] = None) -> List[Diagnostic]:
+    """Lint one source text.  ``path`` names it in diagnostics; if it is a real file of a
+    project, the project's other modules are found through imports."""
+    engine = Engine(config, cache)
+    try:
+        text = decode(source) if isinstance(source, bytes) else source
+        error = None
+    except SourceError as exc:
+        text, error = None, exc
+    return engine.run([(path, text, error)]).diagnostics
+
+
+def lint_paths(paths: Sequence[Union[str, Path]], config: Optional[Config] = None,
+               cache: Optional[SummaryCache] = None) -> LintResult:
+    """Lint files and directories (recursively, with excludes)."""
+    engine = Engine(config, cache)
+    files: List[Tuple[str, Optional[str], Optional[SourceError]]] = []
+    for found, error in iter_python_files(paths, engine.config):
+        path = _display_path(found) if error is None else found
+        text = None
+        if error is None:
+            try:
+                text = read_file(path)
+            except SourceError as exc:
+                error = exc
+        files.append((path, text, error))
+    return engine.run(files)
