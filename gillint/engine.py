@@ -231,9 +231,11 @@ class SummaryCache:
 class Engine:
     """One run: a knowledge base, a configuration, and the summaries it made."""
 
-    def __init__(self, config: Optional[Config] = None, cache: Optional["SummaryCache"] = None) -> None:
+    def __init__(self, config: Optional[Config] = None, cache: Optional["SummaryCache"] = None,
+                 apply_noqa: bool = True) -> None:
         self.config = config or default_config()
         self.cache = cache
+        self.apply_noqa = apply_noqa
         self.kb = knowledge.load(self.config.knowledge)
         self.prefilter = prefilter_pattern(self.kb)
         self.texts: Dict[str, str] = {}
@@ -326,7 +328,7 @@ class Engine:
             text = self.texts.get(path)
             errors = [d for d in items if d.code == ERROR_CODE]
             findings = [d for d in items if d.code != ERROR_CODE]
-            if text is not None:
+            if text is not None and self.apply_noqa:
                 findings = filter_noqa(findings, text)
             kept.extend(errors + findings)
         unique = {(d.path, d.line, d.column, d.code, d.message): d for d in kept}
@@ -373,10 +375,11 @@ def _module_identity(path: str) -> Tuple[str, bool, Optional[Path]]:
 # ---------------------------------------------------------------------------- public API
 
 def lint_source(source: Union[str, bytes], path: str = "<string>", config: Optional[Config] = None,
-                cache: Optional[SummaryCache] = None) -> List[Diagnostic]:
+                cache: Optional[SummaryCache] = None, apply_noqa: bool = True) -> List[Diagnostic]:
     """Lint one source text.  ``path`` names it in diagnostics; if it is a real file of a
-    project, the project's other modules are found through imports."""
-    engine = Engine(config, cache)
+    project, the project's other modules are found through imports.  ``apply_noqa=False``
+    leaves ``# noqa`` to the caller (flake8 applies its own)."""
+    engine = Engine(config, cache, apply_noqa)
     try:
         text = decode(source) if isinstance(source, bytes) else source
         error = None
