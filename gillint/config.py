@@ -181,14 +181,14 @@ def load(path: Path, known_codes: Sequence[str], required: bool = False) -> Conf
 def code_enabled(code: str, select: Sequence[str], extend_select: Sequence[str], ignore: Sequence[str],
                  defaults: Sequence[str]) -> bool:
     """Longest matching prefix wins, as in ruff: ``ignore GIL1`` + ``extend-select GIL101`` keeps GIL101."""
-    chosen = list(select) if select else list(defaults)
-    chosen += list(extend_select)
-
     def best(prefixes: Sequence[str]) -> int:
         lengths = [len(p) if p != "ALL" else 0 for p in prefixes if p == "ALL" or code.startswith(p)]
         return max(lengths) if lengths else -1
 
-    positive, negative = best(chosen), best(ignore)
+    # Rules on by default count as selected by the least specific prefix, like "ALL".
+    positive = best(select) if select else (0 if any(code.startswith(d) for d in defaults) else -1)
+    positive = max(positive, best(extend_select))
+    negative = best(ignore)
     return positive >= 0 and positive > negative
 
 

@@ -71,7 +71,9 @@ def decode(raw: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
-        raise SourceError(str(exc).split(" (", 1)[0], getattr(exc, "lineno", None) or 1) from None
+        if "invalid or missing encoding declaration" not in str(exc):
+            raise SourceError(str(exc).split(" (", 1)[0], getattr(exc, "lineno", None) or 1) from None
+        encoding = "utf-8"  # no cookie and not UTF-8: let decoding name the bad byte
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
