@@ -143,6 +143,8 @@ def describe_path(steps: Tuple[EvidenceStep, ...]) -> str:
     names: list = []
     for step in steps:
         short = step.function.rsplit(".", 1)[-1] if step.function else "<module>"
+        if short.startswith("<lambda"):
+            short = "<lambda>"
         if not names or names[-1] != short:
             names.append(short)
     last = steps[-1]

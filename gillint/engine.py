@@ -201,7 +201,7 @@ def enabled_rules(config: Config) -> List[Rule]:
 
 def prefilter_pattern(kb: knowledge.KnowledgeBase) -> "re.Pattern[str]":
     """Files whose text cannot start work elsewhere or define a coroutine need no summary now."""
-    words = {"async", "run_in_executor", "set_default_executor"}
+    words = {"async", "run_in_executor", "set_default_executor", "threading", "multiprocessing", "concurrent"}
     for name in list(kb.starters) + list(kb.executors):
         words.add(name.rsplit(".", 1)[-1])
     words.update(("Pool", "Executor", "Thread"))

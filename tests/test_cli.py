@@ -38,7 +38,7 @@ def test_text_output_exit_status_and_remedy(run_gillint, project: Path) -> None:
     assert result.returncode == 1, result.stderr
     first = result.stdout.splitlines()[0]
     assert first.startswith("bad.py:10:1: GIL101 thread target `crunch` is CPU-bound")
-    assert "crunch (loop over range(n) doing arithmetic at bad.py:6)" in first
+    assert "crunch (loop over range(n) doing arithmetic work at bad.py:6)" in first
     assert "   | ^^^^" in result.stdout  # the marker under the span
     assert "help: vectorise the arithmetic with numpy" in result.stdout
     assert "Found 1 finding in 2 files checked." in result.stdout

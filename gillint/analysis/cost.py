@@ -174,9 +174,13 @@ class CostModel:
         here = location(module, loop.span)
         iterations = self.iterations(module, function, index)
         large = iterations is None or iterations >= self.min_iterations
-        has_io = bool(state.io)
         if loop.busy_wait:
             return LIGHT
+        if loop.awaits and not state.io:
+            # each iteration hands control back to the event loop, like waiting on I/O
+            step = EvidenceStep(label, "awaits in the loop", here)
+            state.io.append(Work("io", 0, frozenset({"io"}), (step,), "awaits each iteration", True))
+        has_io = bool(state.io)
         heavy = state.heavy + child_cpu
         if heavy:
             best = max(heavy, key=lambda w: w.strength)
@@ -194,7 +198,7 @@ class CostModel:
             return Work("releases", 0, frozenset({"releases"}), state.releases[0].steps, state.releases[0].reason)
         if loop.ops and large:
             strong = (iterations is not None) or loop.kind == "while" or self._in_large_loop(module, function, loop)
-            ops = ", ".join(loop.ops)
+            ops = _join([op for op in ("arithmetic", "string", "collection") if op in loop.ops]) + " work"
             what = "while loop" if loop.kind == "while" else (
                 "comprehension over %s" % _short(loop.iter_text) if loop.kind == "comprehension" else "loop over %s" % _short(loop.iter_text))
             size = " (%s iterations)" % format(iterations, ",") if iterations is not None else ""
@@ -271,3 +275,7 @@ class CostModel:
 def _short(text: str, limit: int = 40) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _join(words: List[str]) -> str:
+    return words[0] if len(words) == 1 else "%s and %s" % (", ".join(words[:-1]), words[-1])

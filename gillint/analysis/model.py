@@ -25,6 +25,7 @@ class Ref:
                   arguments, as refs) — ``ThreadPoolExecutor(4)``, ``partial(f, 1)``
       ``lambda``  a lambda; ``raw`` is the qualname of its synthetic function
       ``list``    a list/tuple display; ``args`` holds the elements' refs
+      ``member``  attribute ``raw`` of the value ``args[0]`` (``Scorer().score``)
       ``other``   anything else (a literal, an expression)
     """
 
@@ -60,6 +61,7 @@ class LoopFact:
     op_span: Optional[Span] = None  # first operation, for the message
     busy_wait: bool = False  # while <flag>: pass / sleep(tiny)
     iter_text: str = ""
+    awaits: bool = False  # the body awaits (or it is an async for): it yields to the event loop each iteration
 
 
 @dataclass

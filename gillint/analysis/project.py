@@ -145,6 +145,9 @@ class Project:
                     return Resolved("instance" if name == "self" else "class", module, klass=klass)
             if name in scope.local_defs:
                 return Resolved("function", module, module.functions[scope.local_defs[name]])
+            local_class = module.classes.get("%s.%s" % (scope.qualname, name))
+            if local_class is not None:
+                return Resolved("class", module, klass=local_class)
             if name in scope.assigns:
                 return self.resolve_ref(module, scope, scope.assigns[name], steps + 1)
             if name in scope.params:
@@ -240,6 +243,9 @@ class Project:
         if ref.kind == "call":
             callee = self.resolve_ref(module, function, Ref("name", ref.raw), steps + 1, self_class)
             return self.call_result(module, function, callee, ref, steps + 1, self_class)
+        if ref.kind == "member" and ref.args:
+            owner = self.resolve_ref(module, function, ref.args[0], steps + 1, self_class)
+            return self.member(owner, ref.raw, steps + 1) if not owner.is_unknown else owner
         return Resolved("unknown", name="not a name: %s" % ref.text)
 
     def call_result(self, module: ModuleSummary, function: Optional[FunctionSummary], callee: Resolved, ref: Ref,

@@ -207,6 +207,9 @@ class Summariser(cst.CSTVisitor):
             return Ref("call", callee, args=args, text=self.text(node))
         if isinstance(node, cst.Lambda):
             return Ref("lambda", self.lambda_qualname(node), text=self.text(node))
+        if isinstance(node, cst.Attribute):
+            # ``Scorer().score``, ``make_pool().submit``: an attribute of a computed value
+            return Ref("member", node.attr.value, args=(self.ref(node.value),), text=self.text(node))
         if isinstance(node, (cst.List, cst.Tuple)):
             elements = tuple(self.ref(el.value) for el in node.elements[:8] if isinstance(el, cst.Element))
             return Ref("list", args=elements, text=self.text(node))
@@ -373,7 +376,8 @@ class Summariser(cst.CSTVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         bound, bound_name = self.iteration_bound(node.iter)
-        self.push_loop(LoopFact("for", self.span(node), None, bound, bound_name, iter_text=self.text(node.iter)))
+        self.push_loop(LoopFact("for", self.span(node), None, bound, bound_name, iter_text=self.text(node.iter),
+                                awaits=node.asynchronous is not None))
 
     def leave_For(self, original_node: cst.For) -> None:
         self.loop_stacks[-1].pop()
@@ -471,6 +475,9 @@ class Summariser(cst.CSTVisitor):
 
     def visit_Await(self, node: cst.Await) -> None:
         self.function.awaits += 1
+        index = self.current_loop()
+        if index is not None:
+            self.function.loops[index].awaits = True
 
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is not None:

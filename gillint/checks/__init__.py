@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FAMILY_MODULES = ("threads",)
+FAMILY_MODULES = ("threads", "pools", "asyncio_rules")
 
 
 def load_all() -> None:

@@ -241,3 +241,102 @@ class CpuBoundThreadPoolTask(_CpuOnThreads):
             expected=((8, 21),),
         ),
     )
+
+
+THREAD_MODULES = ("threading", "_thread", "concurrent", "multiprocessing", "asyncio", "queue")
+
+
+def _uses_threads(module) -> bool:
+    return any(name.split(".", 1)[0] in THREAD_MODULES for name in module.imports.values())
+
+
+@register
+class BusyWaitLoop(Rule):
+    """
+    ## What it does
+    Finds loops that spin on a flag — `while not done: pass`, or with only a sleep shorter
+    than 10 ms in the body — in modules that use threads.
+
+    ## Why is this bad?
+    A spinning thread never blocks, so it competes for the GIL with the thread doing the
+    real work: every 5 ms switch interval it takes the lock back, slowing the worker
+    down, and it burns a whole core while waiting. A tiny sleep only changes how often
+    it churns the GIL and adds up to the sleep's length to the reaction time.
+
+    ## Example
+    ```python
+    while not worker.done:
+        pass
+    ```
+
+    ## Use instead
+    ```python
+    done = threading.Event()
+    ...
+    done.wait()          # blocks without holding the GIL; set() wakes it at once
+    ```
+    Or `thread.join()`, `queue.get()`, `threading.Condition`, or `future.result()`.
+
+    ## Options
+    None.
+
+    ## References
+    - [threading.Event](https://docs.python.org/3/library/threading.html#event-objects)
+    - [sys.setswitchinterval](https://docs.python.org/3/library/sys.html#sys.setswitchinterval)
+    """
+
+    code = "GIL103"
+    name = "busy-wait-loop"
+    summary = "A loop spins on a flag (empty body or a tiny sleep) instead of waiting on an Event"
+    remedy = remedies.Remedy.EVENT
+
+    def check(self, facts: Facts) -> Iterable[Diagnostic]:
+        for module in facts.modules:
+            if not _uses_threads(module):
+                continue
+            for function in module.functions.values():
+                for loop in function.loops:
+                    if not loop.busy_wait:
+                        continue
+                    span = (loop.span[0], loop.span[1], loop.span[0], loop.span[1] + len("while " + loop.iter_text))
+                    message = "busy wait: `while %s` spins, taking the GIL from the threads doing the work" % loop.iter_text
+                    text = ("wait on a threading.Event (or Condition, queue.get(), thread.join(), future.result()) that the "
+                            "other thread sets: it blocks without holding the GIL and wakes at once")
+                    yield self.diagnostic(module, span, message, remedies.Remedy.EVENT, text)
+
+    VALID = (
+        Example(
+            """
+            import threading
+
+            done = threading.Event()
+
+            def wait_for_worker():
+                done.wait()
+
+            def poll(sock):
+                while not sock.closed:
+                    sock.recv(1024)
+            """
+        ),
+    )
+    INVALID = (
+        Example(
+            """
+            import threading
+            import time
+
+            class Job:
+                done = False
+
+            def wait_for(job):
+                while not job.done:
+                    pass
+
+            def wait_politely(job):
+                while not job.done:
+                    time.sleep(0.001)
+            """,
+            expected=((8, 5), (12, 5)),
+        ),
+    )

@@ -1,0 +1,312 @@
+"""GIL2xx: pools of the wrong kind for the work, and work that cannot reach a process."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional, Tuple
+
+from ..analysis.model import FunctionSummary, ModuleSummary
+from ..analysis.project import Resolved
+from ..analysis.starts import StartSite
+from ..diagnostics import Diagnostic, Remedy, describe_path
+from . import remedy as remedies
+from .base import Example, Facts, Rule, register, target_name, verify_target
+
+PROCESS_FAMILIES = ("executor", "process", "run_in_executor")
+
+
+@register
+class CpuBoundThreadPoolMap(Rule):
+    """
+    ## What it does
+    Finds CPU-bound pure-Python work given to a thread pool with the `multiprocessing`
+    API: `multiprocessing.pool.ThreadPool` and `multiprocessing.dummy.Pool` (`map`,
+    `imap`, `imap_unordered`, `starmap`, `apply`, `apply_async`, `map_async`,
+    `starmap_async`).
+
+    ## Why is this bad?
+    `ThreadPool` and `multiprocessing.dummy` look like `multiprocessing.Pool` but run
+    their tasks on threads of the same interpreter. CPU-bound Python in them runs one
+    task at a time under the GIL: the code reads as parallel and is not.
+
+    ## Example
+    ```python
+    from multiprocessing.dummy import Pool
+
+    with Pool(8) as pool:
+        scores = pool.map(score_document, documents)
+    ```
+
+    ## Use instead
+    ```python
+    from multiprocessing import Pool
+
+    with Pool() as pool:
+        scores = pool.map(score_document, documents, chunksize=32)
+    ```
+    The process pool has the same methods; the function and its arguments must be
+    picklable. Keep `ThreadPool` for I/O.
+
+    ## Options
+    - `min-iterations`, `max-depth`, `target-version`: as for GIL101.
+
+    ## References
+    - [multiprocessing.pool.ThreadPool](https://docs.python.org/3/library/multiprocessing.html#multiprocessing.pool.ThreadPool)
+    - [multiprocessing.dummy](https://docs.python.org/3/library/multiprocessing.html#module-multiprocessing.dummy)
+    """
+
+    code = "GIL201"
+    name = "cpu-bound-thread-pool-map"
+    summary = "CPU-bound Python is given to multiprocessing.pool.ThreadPool or multiprocessing.dummy.Pool"
+    remedy = Remedy.PROCESSES
+
+    def check(self, facts: Facts) -> Iterable[Diagnostic]:
+        for site in facts.sites:
+            if site.family != "executor" or site.executor_api != "pool" or site.worker != "thread":
+                continue
+            work, target = facts.target_work(site)
+            if not work.is_cpu:
+                continue
+            name = target_name(site, target)
+            remedy, text = remedies.for_cpu_work(work, name, facts.free_threaded)
+            if remedy is Remedy.PROCESSES:
+                text = ("use multiprocessing.Pool (same methods) or a ProcessPoolExecutor: each process has its own GIL; "
+                        + remedies.picklable_note(name))
+            message = "`%s` is CPU-bound and holds the GIL, but %s runs it on threads: %s" % (
+                name, site.api.rsplit(".", 1)[0], describe_path(work.steps))
+            yield self.diagnostic(site.module, site.span, message, remedy, text, work, verify_target(site, target),
+                                  properties=(("api", site.api), ("worker", site.worker)))
+
+    VALID = (
+        Example(
+            """
+            from multiprocessing.pool import ThreadPool
+            import urllib.request
+
+            def fetch(url):
+                return urllib.request.urlopen(url).read()
+
+            with ThreadPool(8) as pool:
+                pages = pool.map(fetch, ["https://example.org"])
+            """
+        ),
+    )
+    INVALID = (
+        Example(
+            """
+            from multiprocessing.dummy import Pool
+
+            def score(doc):
+                return sum(ord(ch) * 31 for ch in doc)
+
+            with Pool(4) as pool:
+                scores = pool.map(score, ["a", "b"])
+            """,
+            expected=((7, 14),),
+        ),
+    )
+
+
+@register
+class IoBoundProcessPoolTask(Rule):
+    """
+    ## What it does
+    Finds I/O-bound work — network calls, file reads, database queries, sleeps — sent to
+    a process pool (`ProcessPoolExecutor`, `multiprocessing.Pool`, `multiprocessing.Process`,
+    `run_in_executor` with a process pool).
+
+    ## Why is this bad?
+    Waiting on I/O releases the GIL, so threads or asyncio already overlap it. A process
+    pool adds start-up time (10-170 ms per worker depending on the start method), pickles
+    every argument and result, multiplies memory use, and cannot share connections or
+    sessions with the parent.
+
+    ## Example
+    ```python
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor() as pool:
+        pages = list(pool.map(download, urls))
+    ```
+
+    ## Use instead
+    ```python
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        pages = list(pool.map(download, urls))
+    ```
+    or asyncio with an async client.
+
+    ## Options
+    - `max-depth`: how many calls deep the target is followed (default 8).
+
+    ## References
+    - [concurrent.futures.ThreadPoolExecutor](https://docs.python.org/3/library/concurrent.futures.html#threadpoolexecutor)
+    - [asyncio](https://docs.python.org/3/library/asyncio.html)
+    """
+
+    code = "GIL202"
+    name = "io-bound-process-pool-task"
+    summary = "I/O-bound work is sent to a process pool, where threads or asyncio would do"
+    remedy = Remedy.THREADS
+
+    def check(self, facts: Facts) -> Iterable[Diagnostic]:
+        for site in facts.sites:
+            if site.family not in PROCESS_FAMILIES or site.worker != "process":
+                continue
+            work, target = facts.target_work(site)
+            if work.kind != "io":
+                continue
+            name = target_name(site, target)
+            message = "`%s` is I/O-bound: it waits with the GIL released, so sending it to %s buys nothing but " \
+                      "start-up and pickling cost: %s" % (name, site.api, describe_path(work.steps))
+            text = ("run `%s` on a ThreadPoolExecutor (or threading.Thread), or make it a coroutine and use asyncio; "
+                    "keep process pools for CPU-bound work" % name)
+            yield self.diagnostic(site.module, site.span, message, Remedy.THREADS, text, work, verify_target(site, target),
+                                  properties=(("api", site.api), ("worker", site.worker)))
+
+    VALID = (
+        Example(
+            """
+            from concurrent.futures import ProcessPoolExecutor
+
+            def render(frame):
+                return [[x * y % 255 for x in range(640)] for y in range(480)]
+
+            with ProcessPoolExecutor() as pool:
+                images = list(pool.map(render, range(100)))
+            """
+        ),
+    )
+    INVALID = (
+        Example(
+            """
+            from concurrent.futures import ProcessPoolExecutor
+            import urllib.request
+
+            def download(url):
+                with urllib.request.urlopen(url) as response:
+                    return response.read()
+
+            with ProcessPoolExecutor() as pool:
+                pages = list(pool.map(download, ["https://example.org"]))
+            """,
+            expected=((9, 18),),
+        ),
+    )
+
+
+def _unpicklable(facts: Facts, resolved: Resolved) -> Optional[str]:
+    """Why the callable cannot be pickled by reference, or None."""
+    if resolved.kind == "partial" and resolved.inner is not None:
+        return _unpicklable(facts, resolved.inner)
+    if resolved.kind != "function" or resolved.function is None or resolved.module is None:
+        return None
+    function: FunctionSummary = resolved.function
+    module: ModuleSummary = resolved.module
+    if function.is_lambda:
+        return "a lambda"
+    if function.parent:
+        return "a function nested in `%s`" % function.parent
+    if function.class_name:
+        owner = function.class_name.rsplit(".", 1)[0] if "." in function.class_name else ""
+        if owner and owner in module.functions:
+            return "a method of `%s`, a class defined inside `%s`" % (function.class_name.rsplit(".", 1)[-1], owner)
+    return None
+
+
+@register
+class UnpicklableProcessTarget(Rule):
+    """
+    ## What it does
+    Finds callables that cannot be pickled — lambdas, functions nested in other functions,
+    and methods of classes defined inside functions — sent to a process pool or
+    `multiprocessing.Process`.
+
+    ## Why is this bad?
+    To run a callable in another process, `multiprocessing` and `ProcessPoolExecutor`
+    pickle it by reference (module and qualified name). Lambdas and local functions have
+    no importable name, so the call fails at run time with `PicklingError` /
+    `AttributeError: Can't pickle local object` under the `spawn` and `forkserver` start
+    methods — the default on macOS and Windows, and on Linux from Python 3.14. Code that
+    works on one machine breaks on another.
+
+    ## Example
+    ```python
+    with ProcessPoolExecutor() as pool:
+        results = list(pool.map(lambda row: score(row, weights), rows))
+    ```
+
+    ## Use instead
+    ```python
+    from functools import partial
+
+    with ProcessPoolExecutor() as pool:
+        results = list(pool.map(partial(score, weights=weights), rows))
+    ```
+    Define the function at module level; bind extra arguments with `functools.partial`.
+
+    ## Options
+    None.
+
+    ## References
+    - [multiprocessing: what can be pickled](https://docs.python.org/3/library/pickle.html#what-can-be-pickled-and-unpickled)
+    - [multiprocessing start methods](https://docs.python.org/3/library/multiprocessing.html#contexts-and-start-methods)
+    """
+
+    code = "GIL203"
+    name = "unpicklable-process-target"
+    summary = "A lambda, nested function or local class's method is sent to a process pool or Process"
+    remedy = Remedy.PICKLABLE
+
+    def check(self, facts: Facts) -> Iterable[Diagnostic]:
+        for site in facts.sites:
+            if site.family not in PROCESS_FAMILIES or site.worker != "process":
+                continue
+            why = _unpicklable(facts, site.target)
+            if why is None:
+                continue
+            message = "`%s` is %s: it cannot be pickled to reach %s, which fails under the spawn and forkserver " \
+                      "start methods (the default on macOS, Windows, and Linux from Python 3.14)" % (
+                          site.target_text, why, site.api)
+            text = "define the function at module level and bind extra arguments with functools.partial"
+            yield self.diagnostic(site.module, site.span, message, Remedy.PICKLABLE, text,
+                                  properties=(("api", site.api), ("worker", site.worker)))
+
+    VALID = (
+        Example(
+            """
+            from concurrent.futures import ProcessPoolExecutor
+            from functools import partial
+
+            def score(row, weight):
+                return sum(x * weight for x in row)
+
+            with ProcessPoolExecutor() as pool:
+                results = list(pool.map(partial(score, weight=2), [[1, 2]]))
+            """
+        ),
+    )
+    INVALID = (
+        Example(
+            """
+            from concurrent.futures import ProcessPoolExecutor
+
+            def run(rows):
+                with ProcessPoolExecutor() as pool:
+                    return list(pool.map(lambda row: sum(row), rows))
+            """,
+            expected=((5, 21),),
+        ),
+        Example(
+            """
+            import multiprocessing
+
+            def main():
+                def work():
+                    print("hi")
+                multiprocessing.Process(target=work).start()
+            """,
+            expected=((6, 5),),
+        ),
+    )
