@@ -198,7 +198,7 @@ class CostModel:
             return Work("releases", 0, frozenset({"releases"}), state.releases[0].steps, state.releases[0].reason)
         if loop.ops and large:
             strong = (iterations is not None) or loop.kind == "while" or self._in_large_loop(module, function, loop)
-            ops = _join([op for op in ("arithmetic", "string", "collection") if op in loop.ops]) + " work"
+            ops = _join([op for op in ("arithmetic", "comparison", "string", "collection") if op in loop.ops]) + " work"
             what = "while loop" if loop.kind == "while" else (
                 "comprehension over %s" % _short(loop.iter_text) if loop.kind == "comprehension" else "loop over %s" % _short(loop.iter_text))
             size = " (%s iterations)" % format(iterations, ",") if iterations is not None else ""

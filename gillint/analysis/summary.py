@@ -152,6 +152,8 @@ class Summariser(cst.CSTVisitor):
             qualname=ModuleSummary.MODULE_SCOPE, name=ModuleSummary.MODULE_SCOPE, span=(1, 1, 1, 1), name_span=(1, 1, 1, 1)
         )
         self.comprehension_loops: Dict[int, int] = {}
+        # The iterable of a loop is evaluated before the loop: its work is not per iteration.
+        self.in_iterable = 0
 
     # ----------------------------------------------------------------- helpers
     def span(self, node: cst.CSTNode) -> Span:
@@ -187,7 +189,7 @@ class Summariser(cst.CSTVisitor):
 
     def note_op(self, kind: str, node: cst.CSTNode) -> None:
         index = self.current_loop()
-        if index is None:
+        if index is None or self.in_iterable:
             return
         loop = self.function.loops[index]
         if kind not in loop.ops:
@@ -379,6 +381,18 @@ class Summariser(cst.CSTVisitor):
         self.push_loop(LoopFact("for", self.span(node), None, bound, bound_name, iter_text=self.text(node.iter),
                                 awaits=node.asynchronous is not None))
 
+    def visit_For_iter(self, node: cst.For) -> None:
+        self.in_iterable += 1
+
+    def leave_For_iter(self, node: cst.For) -> None:
+        self.in_iterable -= 1
+
+    def visit_CompFor_iter(self, node: cst.CompFor) -> None:
+        self.in_iterable += 1
+
+    def leave_CompFor_iter(self, node: cst.CompFor) -> None:
+        self.in_iterable -= 1
+
     def leave_For(self, original_node: cst.For) -> None:
         self.loop_stacks[-1].pop()
 
@@ -471,7 +485,7 @@ class Summariser(cst.CSTVisitor):
         self.note_op("collection", node)
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
-        self.note_op("arithmetic", node)
+        self.note_op("comparison", node)
 
     def visit_Await(self, node: cst.Await) -> None:
         self.function.awaits += 1
@@ -515,7 +529,10 @@ class Summariser(cst.CSTVisitor):
             node.func.attr.value if isinstance(node.func, cst.Attribute) else ""
         )
         positional = [a for a in node.args if not a.keyword and not a.star]
-        fact = CallFact(raw=raw, method=method, nargs=len(positional), span=self.span(node), loop=self.current_loop())
+        loop = self.current_loop()
+        if loop is not None and self.in_iterable:
+            loop = self.function.loops[loop].parent  # the iterable is evaluated once, outside the loop
+        fact = CallFact(raw=raw, method=method, nargs=len(positional), span=self.span(node), loop=loop)
         if (method in STARTER_NAMES or (raw and raw[:1].isupper()) or "Pool" in raw or "Executor" in raw
                 or raw in self.summary.imports):
             fact.args = tuple(self.ref(a.value) for a in positional[:6])
