@@ -1,0 +1,159 @@
+"""`gillint verify` reports: a text table, JSON, and SARIF with each verdict in the result's properties."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional
+
+from .. import __version__
+from .runner import VerifyRun
+from .verdict import MEASURED, VERDICTS, VerifyResult
+
+FORMATS = ("text", "json", "sarif")
+
+
+def _fraction(value: Optional[float]) -> str:
+    return "-" if value is None else "%.2f" % value
+
+
+def _threads(result: VerifyResult) -> str:
+    if result.thread_speedup is not None:
+        return "%.2fx" % result.thread_speedup
+    if result.speedup_bound is not None:
+        return "<=%.1fx" % result.speedup_bound
+    return "-"
+
+
+def describe_interpreter(info: Dict[str, Any]) -> str:
+    if not info:
+        return "unknown interpreter"
+    build = "free-threaded build" if info.get("free_threaded_build") else "GIL build"
+    enabled = info.get("gil_enabled_after_import", info.get("gil_enabled"))
+    state = "GIL enabled" if enabled else "GIL disabled"
+    return "%s %s (%s, %s)" % ({"cpython": "CPython", "pypy": "PyPy"}.get(info.get("implementation", ""),
+                                                                      info.get("implementation", "?")),
+                               info.get("version", "?"), build, state)
+
+
+def render_text(run: VerifyRun) -> str:
+    out: List[str] = []
+    results = run.results
+    out.append("gillint verify: %d of %d measured with %s; network isolation: %s"
+               % (len(results), run.planned, describe_interpreter(run.interpreter), run.isolation or "-"))
+    if not results:
+        out.append("nothing to measure: no finding carries a runnable target")
+    else:
+        labels = [r.label for r in results]
+        width = min(max(len("finding"), *(len(label) for label in labels)), 72)
+        header = "%-*s  %-16s  %8s  %8s  %8s  %6s" % (width, "finding", "verdict", "gil_frac", "run_frac", "threads", "time")
+        out.append("")
+        out.append(header)
+        out.append("-" * len(header))
+        for result in results:
+            label = result.label if len(result.label) <= width else "..." + result.label[-(width - 3):]
+            out.append("%-*s  %-16s  %8s  %8s  %8s  %5.1fs" % (
+                width, label, result.verdict, _fraction(result.gil_frac), _fraction(result.run_frac),
+                _threads(result), result.seconds))
+        notes = [r for r in results if _notes(r)]
+        if notes:
+            out.append("")
+        for result in notes:
+            out.append("%s: %s" % (result.label, result.verdict))
+            for note in _notes(result):
+                out.append("  " + note)
+    counts = {v: sum(1 for r in results if r.verdict == v) for v in VERDICTS}
+    summary = ", ".join("%d %s" % (n, v) for v, n in counts.items() if n)
+    outcomes = {}
+    for result in results:
+        if result.outcome:
+            outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+    out.append("")
+    out.append("verdicts: %s" % (summary or "none"))
+    if outcomes:
+        out.append("findings: %s" % ", ".join("%d %s" % (n, o) for o, n in sorted(outcomes.items())))
+    if run.interrupted:
+        out.append("interrupted: %d of %d not measured" % (run.planned - len(results), run.planned))
+    return "\n".join(out) + "\n"
+
+
+def _notes(result: VerifyResult) -> List[str]:
+    notes: List[str] = []
+    if result.reason:
+        notes.append(result.reason)
+    if result.outcome:
+        notes.append("the finding is %s" % result.outcome)
+    opinion = result.second_opinion
+    if opinion.get("disagrees"):
+        notes.append("second opinion disagrees: %s" % opinion["disagrees"])
+    if result.gil_off is not None:
+        scales = result.gil_off.get("scales")
+        if scales is not None:
+            notes.append("with the GIL off: %s" % ("scales on two threads" if scales else "does not scale on two threads"))
+        elif result.gil_off.get("error"):
+            notes.append("with the GIL off: %s" % result.gil_off["error"])
+    if result.verdict in MEASURED and result.arguments:
+        notes.append("arguments: %s" % result.arguments)
+    notes.extend("| " + line for line in result.traceback)
+    return notes if (result.verdict not in MEASURED or result.gil_off is not None or opinion.get("disagrees")
+                     or result.reason) else []
+
+
+def document(run: VerifyRun) -> Dict[str, Any]:
+    return {
+        "version": 1,
+        "tool": {"name": "gillint", "version": __version__},
+        "interpreter": run.interpreter,
+        "isolation": run.isolation,
+        "interrupted": run.interrupted,
+        "planned": run.planned,
+        "results": [result.to_dict() for result in run.results],
+    }
+
+
+def render_json(run: VerifyRun) -> str:
+    return json.dumps(document(run), indent=2, default=str) + "\n"
+
+
+def verify_properties(result: VerifyResult) -> Dict[str, Any]:
+    return {
+        "verdict": result.verdict,
+        "outcome": result.outcome,
+        "reason": result.reason,
+        "gilFrac": result.gil_frac,
+        "runFrac": result.run_frac,
+        "threadSpeedup": result.thread_speedup,
+        "processSpeedup": result.process_speedup,
+        "speedupBound": result.speedup_bound,
+        "seconds": result.seconds,
+        "interpreter": result.interpreter,
+        "isolation": result.isolation,
+        "gilOff": result.gil_off,
+    }
+
+
+def sarif(run: VerifyRun) -> Dict[str, Any]:
+    """The `gillint check` SARIF document, each measured finding's result carrying ``properties.verify``."""
+    from ..engine import LintResult
+    from ..report.sarif import sarif_document
+
+    lint = run.lint if run.lint is not None else LintResult()
+    doc = sarif_document(lint)
+    by_diagnostic: Dict[int, VerifyResult] = {}
+    for job, result in zip(run.jobs, run.results):
+        for diagnostic in job.diagnostics:
+            by_diagnostic[id(diagnostic)] = result
+    for diagnostic, entry in zip(lint.diagnostics, doc["runs"][0]["results"]):
+        result = by_diagnostic.get(id(diagnostic))
+        if result is not None:
+            entry.setdefault("properties", {})["verify"] = verify_properties(result)
+    doc["runs"][0].setdefault("properties", {})["verify"] = {
+        "interpreter": run.interpreter, "isolation": run.isolation, "interrupted": run.interrupted}
+    return doc
+
+
+def render(fmt: str, run: VerifyRun) -> str:
+    if fmt == "json":
+        return render_json(run)
+    if fmt == "sarif":
+        return json.dumps(sarif(run), indent=2, default=str) + "\n"
+    return render_text(run)

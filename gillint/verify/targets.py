@@ -1,0 +1,256 @@
+"""What to measure: findings with a runnable target, start sites marked ``# gillint: verify``,
+or one ``--snippet``; and, for each, the arguments to call it with.
+
+Arguments come, in this order, from literal arguments at the start site, from
+``[tool.gillint.verify.targets]``, or from a ``# gillint: verify(...)`` comment on the
+start line.  A start site that passes no arguments at all calls the target with
+none, as the program does; arguments that are not literals are never evaluated,
+and nothing is invented: without arguments the target is "not runnable".
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from ..analysis.cost import CostModel
+from ..analysis.project import module_name_for
+from ..analysis.starts import StartFinder
+from ..checks.base import verify_target
+from ..config import Config
+from ..diagnostics import Diagnostic, VerifyTarget
+from ..engine import Engine, LintResult, SourceError, iter_python_files, read_file
+from .pragma import CallArguments, Pragma, PragmaError, find_pragma, parse_arguments
+from .settings import TargetSettings, VerifySettings
+
+
+@dataclass
+class Job:
+    """One measurement to make (shared by every finding on the same target and start site)."""
+
+    target: VerifyTarget
+    diagnostics: List[Diagnostic] = field(default_factory=list)
+    code: str = ""  # "" when measured only because a comment asked for it
+    module: str = ""
+    sys_path: List[str] = field(default_factory=list)
+    args_source: Optional[str] = None
+    kwargs_source: Optional[str] = None
+    args_json: Optional[List[Any]] = None
+    kwargs_json: Optional[Dict[str, Any]] = None
+    factory: Optional[str] = None
+    arguments: str = ""  # where the arguments came from, for the report
+    not_runnable: str = ""  # decided before running anything
+    settings: Optional[TargetSettings] = None
+
+    @property
+    def path(self) -> str:
+        return self.diagnostics[0].path if self.diagnostics else self.target.module_path
+
+    @property
+    def line(self) -> int:
+        return self.diagnostics[0].line if self.diagnostics else self.target.start_line
+
+    @property
+    def label(self) -> str:
+        code = ",".join(sorted({d.code for d in self.diagnostics})) or self.code or "requested"
+        return "%s:%d %s %s" % (self.path, self.line, code, self.target.qualname)
+
+    def spec(self) -> Dict[str, Any]:
+        """The part of the child's spec that says what to call."""
+        return {
+            "module": self.module,
+            "qualname": self.target.qualname,
+            "is_method": self.target.is_method,
+            "sys_path": self.sys_path,
+            "args_source": self.args_source,
+            "kwargs_source": self.kwargs_source,
+            "args_json": self.args_json,
+            "kwargs_json": self.kwargs_json,
+            "factory": self.factory,
+            "arguments_given": bool(self.arguments and self.arguments != "none at the start site"),
+        }
+
+
+class _SiteEngine(Engine):
+    """The ordinary engine, which also keeps the start sites a ``# gillint: verify`` comment asks for."""
+
+    def __init__(self, config: Config) -> None:
+        super().__init__(config)
+        self.requested: List[Tuple[VerifyTarget, Optional[str]]] = []  # (target, problem)
+
+    def check(self, reported):  # type: ignore[no-untyped-def]
+        found = super().check(reported)
+        sites = StartFinder(self.project).find(reported)
+        cost = CostModel(self.project, self.config.min_iterations, self.config.max_depth)
+        for site in sites:
+            text = self.texts.get(site.module.path)
+            if text is None or "gillint:" not in text:
+                continue
+            lines = text.splitlines()
+            start = site.span[0]
+            if not 0 < start <= len(lines) or "gillint:" not in lines[start - 1]:
+                continue
+            try:
+                if find_pragma(lines[start - 1]) is None:
+                    continue
+            except PragmaError:
+                pass  # reported when the arguments are read
+            target = verify_target(site, cost.resolve_callable(site.target))
+            if target is None:
+                self.requested.append((VerifyTarget(site.module.path, site.target_text, site.worker, start), "the target "
+                                       "is a lambda, a nested function or not defined in the project: it cannot be imported"))
+            else:
+                self.requested.append((target, None))
+        return found
+
+
+def _display_path(path: str) -> str:
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    return absolute if relative.startswith("..") else relative
+
+
+def lint_for_verify(paths: Sequence[Union[str, Path]], config: Config) -> Tuple[LintResult, List[Tuple[VerifyTarget, Optional[str]]]]:
+    """The static check (as `gillint check` runs it) and the start sites a comment asks to measure."""
+    engine = _SiteEngine(config)
+    files: List[Tuple[str, Optional[str], Optional[SourceError]]] = []
+    for found, error in iter_python_files(paths, engine.config):
+        path = _display_path(found) if error is None else found
+        text = None
+        if error is None:
+            try:
+                text = read_file(path)
+            except SourceError as exc:
+                error = exc
+        files.append((path, text, error))
+    return engine.run(files), engine.requested
+
+
+def collect_jobs(result: LintResult, requested: Sequence[Tuple[VerifyTarget, Optional[str]]],
+                 settings: VerifySettings) -> List[Job]:
+    """One job per distinct target and start site, findings first, in report order."""
+    jobs: Dict[VerifyTarget, Job] = {}
+    for diagnostic in result.diagnostics:
+        if diagnostic.target is None:
+            continue
+        job = jobs.get(diagnostic.target)
+        if job is None:
+            job = jobs[diagnostic.target] = Job(diagnostic.target, code=diagnostic.code)
+        job.diagnostics.append(diagnostic)
+    for target, problem in requested:
+        if target in jobs or any(t.module_path == target.module_path and t.start_line == target.start_line
+                                 and t.qualname == target.qualname for t in jobs):
+            continue
+        job = jobs[target] = Job(target)
+        job.not_runnable = problem or ""
+    for job in jobs.values():
+        prepare(job, settings, source_line(job.target))
+    return sorted(jobs.values(), key=lambda j: (j.path, j.line, j.target.qualname))
+
+
+def source_line(target: VerifyTarget) -> str:
+    try:
+        lines = read_file(target.module_path).splitlines()
+    except SourceError:
+        return ""
+    return lines[target.start_line - 1] if 0 < target.start_line <= len(lines) else ""
+
+
+def config_keys(target: VerifyTarget, module: str, root: Optional[Path]) -> List[str]:
+    """The names a ``[tool.gillint.verify.targets]`` entry may use for this target."""
+    keys = ["%s.%s" % (module, target.qualname), "%s:%s" % (module, target.qualname)]
+    path = Path(target.module_path).resolve()
+    if root is not None:
+        try:
+            keys.append("%s::%s" % (path.relative_to(root.resolve()).as_posix(), target.qualname))
+        except ValueError:
+            pass
+    keys.append("%s::%s" % (Path(target.module_path).as_posix(), target.qualname))
+    return keys
+
+
+def _is_literal(source: Optional[str]) -> bool:
+    if source is None:
+        return True
+    try:
+        ast.literal_eval(source)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def prepare(job: Job, settings: VerifySettings, line: str) -> None:
+    """Where the module is imported from, and which arguments the call gets (or why it cannot run)."""
+    target = job.target
+    path = Path(target.module_path)
+    if not path.is_file():
+        job.not_runnable = job.not_runnable or "%s does not exist" % target.module_path
+        return
+    module, _, root = module_name_for(path.resolve())
+    job.module = module
+    job.sys_path = [str(root)]
+    if settings.root is not None and str(settings.root) not in job.sys_path:
+        job.sys_path.append(str(settings.root))
+    if job.not_runnable:
+        return
+    configured = settings.target_for(config_keys(target, module, settings.root))
+    job.settings = configured
+    if configured is not None and configured.factory:
+        job.factory = configured.factory
+    at_site = target.args_source is not None or target.kwargs_source is not None
+    problems: List[str] = []
+    if at_site and _is_literal(target.args_source) and _is_literal(target.kwargs_source):
+        job.args_source = target.args_source
+        job.kwargs_source = target.kwargs_source
+        job.arguments = "literals at the start site"
+        return
+    if at_site:
+        problems.append("the start site's arguments are not literals (%s)"
+                        % ", ".join(s for s in (target.args_source, target.kwargs_source) if s))
+    if configured is not None and (configured.args is not None or configured.kwargs is not None or configured.factory):
+        job.args_json = list(configured.args) if configured.args is not None else None
+        job.kwargs_json = configured.kwargs
+        job.arguments = "[tool.gillint.verify] targets.%s" % configured.key
+        return
+    try:
+        pragma: Optional[Pragma] = find_pragma(line)
+    except PragmaError as exc:
+        job.not_runnable = "the `# gillint: verify(...)` comment on line %d: %s" % (target.start_line, exc)
+        return
+    if pragma is not None and pragma.arguments is not None:
+        job.args_source = pragma.arguments.args_source
+        job.kwargs_source = pragma.arguments.kwargs_source
+        job.arguments = "`# gillint: verify(...)` comment"
+        return
+    if problems:
+        job.not_runnable = "no arguments: %s; give them in [tool.gillint.verify] or with a `# gillint: " \
+                           "verify(...)` comment on line %d" % (problems[0], target.start_line)
+        return
+    job.arguments = "none at the start site"
+
+
+def snippet_job(spec: str, arguments: Optional[str], settings: VerifySettings) -> Job:
+    """``path/to/file.py::function`` (or ``::Class.method``) with ``--args`` in call syntax."""
+    if "::" not in spec:
+        raise ValueError("--snippet takes FILE::FUNCTION, like src/jobs.py::crunch")
+    file_part, qualname = spec.rsplit("::", 1)
+    if not qualname or not all(part.isidentifier() for part in qualname.split(".")):
+        raise ValueError("--snippet: %r is not a function name" % qualname)
+    if not Path(file_part).is_file():
+        raise ValueError("--snippet: no such file: %s" % file_part)
+    call: Optional[CallArguments] = None
+    if arguments is not None:
+        try:
+            call = parse_arguments(arguments)
+        except PragmaError as exc:
+            raise ValueError("--args: %s" % exc) from None
+    target = VerifyTarget(file_part, qualname, "snippet", 0, call.args_source if call else None,
+                          call.kwargs_source if call else None, is_method=False)
+    job = Job(target, code="snippet")
+    prepare(job, settings, "")
+    if call is not None:
+        job.arguments = "--args"
+    return job
