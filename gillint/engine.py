@@ -20,9 +20,7 @@ import tokenize
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
-
-import libcst as cst
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import config as config_mod
 from . import knowledge
@@ -30,11 +28,13 @@ from .analysis.cost import CostModel
 from .analysis.model import ModuleSummary
 from .analysis.project import Project, module_name_for
 from .analysis.starts import StartFinder
-from .analysis.summary import summarise
 from .checks.base import Facts, Rule, all_rules
 from .config import Config
 from .diagnostics import ERROR_CODE, Confidence, Diagnostic, file_error
 from .suppress import filter_noqa
+
+if TYPE_CHECKING:  # libcst is imported on first parse: files without start sites never need it
+    import libcst as cst
 
 # Nesting the C parser accepts but that would exhaust libcst's recursive parser.
 MAX_NESTING_ERRORS = ("too many nested", "too many statically nested", "maximum recursion")
@@ -104,6 +104,8 @@ def read_file(path: Union[str, Path]) -> str:
 
 def parse(text: str, path: str) -> cst.Module:
     """Validate with CPython's parser (exact messages, cheap), then parse once with libcst."""
+    import libcst as cst  # here, not at the top: importing it costs more than most files' checks
+
     checked = False
     try:
         with warnings.catch_warnings():
@@ -254,6 +256,8 @@ class Engine:
         key = summary_key(path, module_name, is_package, text) if self.cache is not None else ""
         summary = self.cache.get(key) if self.cache is not None else None
         if summary is None:
+            from .analysis.summary import summarise  # imports libcst
+
             summary = summarise(parse(text, path), path, module_name, is_package)
             if self.cache is not None:
                 self.cache.put(key, summary)
