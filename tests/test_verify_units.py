@@ -10,7 +10,7 @@ from gillint.config import ConfigError
 from gillint.diagnostics import VerifyTarget
 from gillint.verify import verdict as V
 from gillint.verify.pragma import PragmaError, find_pragma, parse_arguments
-from gillint.verify.runner import core_slots, usable_cores
+from gillint.verify.runner import core_slots
 from gillint.verify.settings import from_table
 from gillint.verify.targets import Job, prepare, snippet_job
 
@@ -162,15 +162,15 @@ def test_second_opinion_disagreement_is_noted_never_decisive() -> None:
 def test_scaling_needs_every_thread_running_without_extra_cpu_per_call() -> None:
     assert V.scales({"run_fracs": [0.97, 0.95], "cpu_per_call_alone": 0.01, "cpu_per_call_together": 0.011})
     assert not V.scales({"run_fracs": [0.5, 0.52]})
+    assert V.scales({"run_fracs": [0.6, 0.9], "blocks_per_second": [0.0, 2.5]})
+    assert not V.scales({"run_fracs": [0.9, 0.9], "blocks_per_second": [215.0, 210.0]})
     assert not V.scales({"run_fracs": [0.97, 0.95], "cpu_per_call_alone": 0.01, "cpu_per_call_together": 0.03})
     assert V.scales({}) is None
 
 
-def test_concurrent_measurements_get_disjoint_cores() -> None:
-    assert core_slots(1) == [None]
-    cores = usable_cores()
-    slots = core_slots(len(cores) + 5)
-    assert len(slots) == len(cores) or slots == [None]
-    if len(cores) >= 2:
-        flat = [core for slot in core_slots(2) for core in slot]
-        assert len(flat) == len(set(flat)) and all(core_slots(2))
+def test_concurrent_measurements_get_two_disjoint_cores_each() -> None:
+    assert core_slots(1, [0, 1, 2, 3]) == [None]
+    assert core_slots(2, [0, 1]) == [None]  # two cores: one measurement at a time
+    assert core_slots(2, [0, 1, 2, 3]) == [[0, 1], [2, 3]]
+    assert core_slots(8, [0, 1, 2, 3, 4, 5]) == [[0, 1], [2, 3], [4, 5]]
+    assert core_slots(2, [0, 1, 2, 3, 4]) == [[0, 1], [2, 3]]

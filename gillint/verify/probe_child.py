@@ -13,7 +13,8 @@ How a window is measured (see docs/verify.md):
   1 ms grid and records how late it woke; lateness is time it could not get the
   GIL or a CPU;
 * the time it spent queued for a CPU (Linux ``schedstat``) and its own idle
-  lateness are subtracted; what is left, over the window's length, is ``gil_frac``;
+  lateness are subtracted; what is left, over the time the probe was not queued
+  for a CPU, is ``gil_frac``;
 * the worker thread's (CPU time + time queued for a CPU) / wall time is ``run_frac``.
 """
 
@@ -239,6 +240,18 @@ def schedstat(tid):
         return None
 
 
+def voluntary_switches(tid):
+    """How often a thread has blocked (waited on a lock, the GIL, I/O) so far, or None off Linux."""
+    try:
+        with open("/proc/self/task/%d/status" % tid) as handle:
+            for line in handle:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    return int(line.split(":", 1)[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def native_id():
     return threading.get_native_id() if hasattr(threading, "get_native_id") else 0
 
@@ -338,20 +351,27 @@ def measure_window(duration, tick, idle, worker_tids):
     me = native_id()
     probe_before = schedstat(me)
     workers_before = [schedstat(tid) for tid in worker_tids]
+    switches_before = [voluntary_switches(tid) for tid in worker_tids]
     process_before = time.process_time()
     lost, wakes, wall = probe_lateness(duration, tick)
     probe_after = schedstat(me)
     workers_after = [schedstat(tid) for tid in worker_tids]
+    switches_after = [voluntary_switches(tid) for tid in worker_tids]
     process_cpu = time.process_time() - process_before
     queued = probe_after[1] - probe_before[1] if probe_before and probe_after else 0.0
-    gil = max(0.0, lost - queued - wakes * idle) / wall
+    # The share of the time the probe had a CPU that it lost waiting for the GIL.  Dividing by
+    # the whole window instead would let other load on the machine dilute the figure.
+    gil = max(0.0, lost - queued - wakes * idle) / max(wall - queued, wall * 0.05)
     run_fracs = []
     for before, after in zip(workers_before, workers_after):
         if before and after:
             run_fracs.append(((after[0] - before[0]) + (after[1] - before[1])) / wall)
         else:  # no schedstat: the process's CPU time, without the queue correction
             run_fracs.append(process_cpu / wall / max(len(worker_tids), 1))
+    blocked = [round((after - before) / wall, 1) if before is not None and after is not None else None
+               for before, after in zip(switches_before, switches_after)]
     return {
+        "blocks_per_second": blocked,
         "gil_frac": round(min(1.0, gil), 4),
         "run_frac": round(min(1.0, sum(run_fracs) / len(run_fracs)), 4),
         "run_fracs": [round(min(1.0, r), 4) for r in run_fracs],
@@ -532,6 +552,7 @@ def run_scaling(spec, reporter, function, args, kwargs, deadline):
     cpu_together = sum(w.cpu_seconds for w in pair) / calls if calls else None
     reporter.emit("done", scaling={
         "run_fracs": together["run_fracs"],
+        "blocks_per_second": together["blocks_per_second"],
         "run_frac_alone": alone["run_frac"],
         "cpu_per_call_alone": round(cpu_alone, 6) if cpu_alone else None,
         "cpu_per_call_together": round(cpu_together, 6) if cpu_together else None,

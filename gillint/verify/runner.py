@@ -87,10 +87,18 @@ def usable_cores() -> List[int]:
     return list(range(os.cpu_count() or 1))
 
 
-def core_slots(jobs: int) -> List[Optional[List[int]]]:
-    """Disjoint core sets, one per concurrent measurement (no pinning when measuring one at a time)."""
-    cores = usable_cores()
-    jobs = max(1, min(jobs, len(cores)))
+CORES_PER_MEASUREMENT = 2  # the worker thread and the probe thread; the second opinion runs two workers
+
+
+def core_slots(jobs: int, cores: Optional[List[int]] = None) -> List[Optional[List[int]]]:
+    """Disjoint core sets, one per concurrent measurement (no pinning when measuring one at a time).
+
+    A measurement needs two cores of its own: on one core the probe would queue behind
+    the worker for the CPU as well as for the GIL, and the queue correction would hide
+    the GIL.  So ``jobs`` is capped at half the usable cores.
+    """
+    cores = usable_cores() if cores is None else cores
+    jobs = max(1, min(jobs, len(cores) // CORES_PER_MEASUREMENT))
     if jobs == 1:
         return [None]
     per = len(cores) // jobs
@@ -174,6 +182,10 @@ class Verifier:
         run = VerifyRun(lint=lint, interpreter=dict(self.interpreter), isolation=self.isolation, planned=len(jobs))
         progress = Progress(self.progress_stream, len(jobs))
         slots = core_slots(self.jobs)
+        if self.jobs > len(slots) and self.progress_stream is not None:
+            self.progress_stream.write("gillint: measuring %d at a time, not %d: each measurement needs %d cores of its "
+                                       "own and %d are usable\n" % (len(slots), self.jobs, CORES_PER_MEASUREMENT,
+                                                                     len(usable_cores())))
         try:
             if len(slots) == 1:
                 for job in jobs:

@@ -113,11 +113,23 @@ def disagreement(verdict: str, opinion: Dict[str, Any]) -> str:
     return ""
 
 
+BLOCKS_PER_SECOND_SCALING = 50.0
+
+
 def scales(scaling: Dict[str, Any]) -> Optional[bool]:
-    """Two workers each keep running (per-thread run_frac) without costing more CPU per call."""
+    """Two workers at once: neither keeps blocking (on the GIL or another lock), and a call costs no more CPU.
+
+    Blocking is counted as voluntary context switches per second: a thread that waits
+    for the GIL hands it over about every switch interval (~200 a second), a thread
+    that runs freely hardly ever blocks, however loaded the machine is.  Where that
+    count is not available, each worker's run_frac must stay high instead.
+    """
     fracs = scaling.get("run_fracs") or []
     if not fracs:
         return None
     alone, together = scaling.get("cpu_per_call_alone"), scaling.get("cpu_per_call_together")
     cpu_ok = alone is None or together is None or together <= alone * 1.5
+    blocks = [b for b in scaling.get("blocks_per_second") or [] if b is not None]
+    if blocks:
+        return max(blocks) < BLOCKS_PER_SECOND_SCALING and cpu_ok
     return min(fracs) >= 0.75 and cpu_ok
