@@ -203,11 +203,11 @@ def enabled_rules(config: Config) -> List[Rule]:
 
 def prefilter_pattern(kb: knowledge.KnowledgeBase) -> "re.Pattern[str]":
     """Files whose text cannot start work elsewhere or define a coroutine need no summary now."""
-    words = {"async", "run_in_executor", "set_default_executor", "threading", "multiprocessing", "concurrent"}
+    words = {"run_in_executor", "set_default_executor", "threading", "multiprocessing", "concurrent", "_thread"}
     for name in list(kb.starters) + list(kb.executors):
         words.add(name.rsplit(".", 1)[-1])
     words.update(("Pool", "Executor", "Thread"))
-    return re.compile("|".join(sorted(re.escape(w) for w in words)))
+    return re.compile(r"\basync\s+def\b|\b(?:%s)\b" % "|".join(sorted(re.escape(w) for w in words)))
 
 
 def summary_key(path: str, module_name: str, is_package: bool, text: str) -> str:
@@ -256,9 +256,7 @@ class Engine:
         key = summary_key(path, module_name, is_package, text) if self.cache is not None else ""
         summary = self.cache.get(key) if self.cache is not None else None
         if summary is None:
-            from .analysis.summary import summarise  # imports libcst
-
-            summary = summarise(parse(text, path), path, module_name, is_package)
+            summary = _summarise_guarded(text, path, module_name, is_package)
             if self.cache is not None:
                 self.cache.put(key, summary)
         self.summaries[path] = summary
@@ -346,6 +344,32 @@ class Engine:
                 if any(c == "ALL" or diagnostic.code.startswith(c) for c in codes):
                     return True
         return False
+
+
+# libcst's parser and code generator recurse once per nesting level; long operator chains in
+# generated code (a + b + ... with thousands of terms) need more than Python's default.
+ANALYSIS_RECURSION_LIMIT = 20_000
+
+
+def _summarise_guarded(text: str, path: str, module_name: str, is_package: bool) -> ModuleSummary:
+    """Parse and summarise; a failure inside the analysis becomes this file's error, not the run's."""
+    import sys
+
+    from .analysis.summary import summarise  # imports libcst
+
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, ANALYSIS_RECURSION_LIMIT))
+    try:
+        return summarise(parse(text, path), path, module_name, is_package)
+    except SourceError:
+        raise
+    except RecursionError:
+        raise SourceError("too deeply nested to analyse") from None
+    except Exception as exc:  # a bug in gillint or libcst must not cost the other files' results
+        raise SourceError("internal error while analysing this file (%s: %s); please report it"
+                          % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")) from None
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def _validate_only(text: str, path: str) -> None:

@@ -120,11 +120,13 @@ class CostModel:
             target = self.resolve_callable(resolved) if resolved.kind in ("function", "partial") else None
         if target is not None:
             callee_module, callee = target
+            # A coroutine that calls itself awaits itself: that is not CPU-bound recursion.
+            recursion = Work("io", 0, frozenset({"io"}), (), "awaits", True) if callee.is_async else None
             if callee is function and callee_module is module:
-                return self._recursion(label, call, here)
+                return recursion or self._recursion(label, call, here)
             inner = self.work(callee_module, callee, depth + 1)
             if inner.kind == "recursion":
-                return self._recursion(label, call, here)
+                return recursion or self._recursion(label, call, here)
             if inner.kind == "light":
                 return LIGHT
             step = EvidenceStep(label, "calls %s" % callee.name, here)
@@ -173,7 +175,7 @@ class CostModel:
         label = function_label(module, function)
         here = location(module, loop.span)
         iterations = self.iterations(module, function, index)
-        large = iterations is None or iterations >= self.min_iterations
+        large = (iterations is None or iterations >= self.min_iterations) and not loop.walk
         if loop.busy_wait:
             return LIGHT
         if loop.awaits and not state.io:
@@ -196,8 +198,9 @@ class CostModel:
             return Work("cpu", STRONG, best.traits, (step,) + best.steps, best.reason)
         if state.releases:
             return Work("releases", 0, frozenset({"releases"}), state.releases[0].steps, state.releases[0].reason)
-        if loop.ops and large:
-            strong = (iterations is not None) or loop.kind == "while" or self._in_large_loop(module, function, loop)
+        work_ops = [op for op in loop.ops if op != "comparison"]  # comparing alone is a search, not work
+        if work_ops and large:
+            strong = iterations is not None or self._in_large_loop(module, function, loop)
             ops = _join([op for op in ("arithmetic", "comparison", "string", "collection") if op in loop.ops]) + " work"
             what = "while loop" if loop.kind == "while" else (
                 "comprehension over %s" % _short(loop.iter_text) if loop.kind == "comprehension" else "loop over %s" % _short(loop.iter_text))
@@ -208,8 +211,16 @@ class CostModel:
             return Work("cpu", STRONG if strong else WEAK, frozenset(loop.ops), (step,), reason)
         return LIGHT
 
+    def _recurses_again(self, module: ModuleSummary, function: FunctionSummary, first: CallFact) -> bool:
+        """More than one recursive call site (fib(n - 1) + fib(n - 2)): a tree of calls."""
+        count = 0
+        for call in function.calls:
+            if call.raw and call.raw.rsplit(".", 1)[-1] == function.name:
+                count += 1
+        return count > 1
+
     def _in_large_loop(self, module: ModuleSummary, function: FunctionSummary, loop: LoopFact) -> bool:
-        if loop.parent is None:
+        if loop.parent is None or function.loops[loop.parent].walk:
             return False
         outer = self.iterations(module, function, loop.parent)
         return outer is None or outer >= 2
@@ -219,10 +230,18 @@ class CostModel:
         loops = function.loops
         states = [_LoopState() for _ in loops]
         top: _LoopState = _LoopState()
+        recursive_calls = 0
         for call in function.calls:
             effect = self.call_effect(module, function, call, depth)
             if effect.kind == "light":
                 continue
+            if effect.kind == "cpu" and call.rare:
+                continue  # work in an except handler is an error path: rare, not the thread's load
+            if "recursion" in effect.traits and len(effect.steps) == 1:
+                recursive_calls += 1
+                if call.loop is None and recursive_calls == 1 and not self._recurses_again(module, function, call):
+                    # one recursive call outside a loop walks a chain (like a loop over links): weak
+                    effect = Work("cpu", WEAK, effect.traits, effect.steps, effect.reason)
             state = states[call.loop] if call.loop is not None else top
             if effect.kind == "io":
                 state.io.append(effect)
@@ -244,16 +263,17 @@ class CostModel:
             loop_work[index] = result
             parent = loops[index].parent
             if parent is not None:
-                if result.is_cpu:
+                if result.is_cpu and not loops[index].rare:
                     children_cpu[parent].append(result)
                 elif result.kind == "io" or result.has_io:
                     children_io[parent] = True
                 elif result.kind == "releases":
                     states[parent].releases.append(result)
-        candidates: List[Work] = [w for i, w in enumerate(loop_work) if loops[i].parent is None and w.is_cpu]
+        candidates: List[Work] = [w for i, w in enumerate(loop_work)
+                                  if loops[i].parent is None and w.is_cpu and not loops[i].rare]
         candidates += top.heavy
         candidates += top.gil_calls
-        has_io = bool(top.io) or any(
+        has_io = bool(top.io) or function.awaits > 0 or any(
             (w.kind == "io" or w.has_io) for i, w in enumerate(loop_work) if loops[i].parent is None
         )
         strong = [w for w in candidates if w.strength >= STRONG]
@@ -264,7 +284,9 @@ class CostModel:
             best = candidates[0]
             return Work("cpu", WEAK, best.traits, best.steps, best.reason)
         if has_io:
-            io_work = top.io[0] if top.io else next(w for i, w in enumerate(loop_work) if loops[i].parent is None and (w.kind == "io" or w.has_io))
+            io_work = top.io[0] if top.io else next(
+                (w for i, w in enumerate(loop_work) if loops[i].parent is None and (w.kind == "io" or w.has_io)),
+                Work("io", 0, frozenset({"io"}), (), "awaits", True))
             return Work("io", 0, frozenset({"io"}), io_work.steps, io_work.reason, True)
         releases = top.releases + [w for i, w in enumerate(loop_work) if loops[i].parent is None and w.kind == "releases"]
         if releases:

@@ -47,6 +47,7 @@ class CallFact:
     args: Tuple[Ref, ...] = ()
     keywords: Tuple[Tuple[str, Ref], ...] = ()
     star_args: bool = False
+    rare: bool = False  # inside an ``except`` handler: an error path
 
 
 @dataclass
@@ -62,6 +63,8 @@ class LoopFact:
     busy_wait: bool = False  # while <flag>: pass / sleep(tiny)
     iter_text: str = ""
     awaits: bool = False  # the body awaits (or it is an async for): it yields to the event loop each iteration
+    walk: bool = False  # ``while node: ... node = node.parent``: follows links of a structure, not data
+    rare: bool = False  # inside an ``except`` handler: an error path
 
 
 @dataclass

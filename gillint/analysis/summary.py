@@ -154,6 +154,7 @@ class Summariser(cst.CSTVisitor):
         self.comprehension_loops: Dict[int, int] = {}
         # The iterable of a loop is evaluated before the loop: its work is not per iteration.
         self.in_iterable = 0
+        self.in_handler = 0  # inside except handlers: error paths, rare by nature
 
     # ----------------------------------------------------------------- helpers
     def span(self, node: cst.CSTNode) -> Span:
@@ -338,6 +339,7 @@ class Summariser(cst.CSTVisitor):
     # ----------------------------------------------------------------- loops
     def push_loop(self, loop: LoopFact) -> int:
         function = self.function
+        loop.rare = self.in_handler > 0
         loop.parent = self.current_loop()
         function.loops.append(loop)
         index = len(function.loops) - 1
@@ -381,6 +383,18 @@ class Summariser(cst.CSTVisitor):
         self.push_loop(LoopFact("for", self.span(node), None, bound, bound_name, iter_text=self.text(node.iter),
                                 awaits=node.asynchronous is not None))
 
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self.in_handler += 1
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self.in_handler -= 1
+
+    def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
+        self.in_handler += 1
+
+    def leave_ExceptStarHandler(self, original_node: cst.ExceptStarHandler) -> None:
+        self.in_handler -= 1
+
     def visit_For_iter(self, node: cst.For) -> None:
         self.in_iterable += 1
 
@@ -408,6 +422,17 @@ class Summariser(cst.CSTVisitor):
 
     def leave_While(self, original_node: cst.While) -> None:
         self.loop_stacks[-1].pop()
+
+    def note_walk(self, node: cst.Assign) -> None:
+        """``node = node.next`` inside ``while node:`` makes the loop a walk along links."""
+        index = self.current_loop()
+        if index is None or not isinstance(node.value, cst.Attribute) or len(node.targets) != 1:
+            return
+        target = node.targets[0].target
+        loop = self.function.loops[index]
+        if (loop.kind == "while" and isinstance(target, cst.Name) and dotted_name(node.value.value) == target.value
+                and target.value in loop.iter_text):
+            loop.walk = True
 
     def is_busy_wait(self, node: cst.While) -> bool:
         """``while not done: pass`` or with only a tiny sleep: polling a flag."""
@@ -470,11 +495,15 @@ class Summariser(cst.CSTVisitor):
 
     # ----------------------------------------------------------------- work
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if (isinstance(node.operator, (cst.Add, cst.Subtract)) and isinstance(node.right, cst.Integer)
+                and isinstance(node.left, (cst.Name, cst.Attribute))):
+            return  # ``found = found + 1``, ``i - 1``: counters and indices, not work
         kind = "string" if isinstance(node.operator, cst.Modulo) and isinstance(node.left, (cst.SimpleString, cst.FormattedString)) else "arithmetic"
         self.note_op(kind, node)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self.note_op("arithmetic", node)
+        if not (isinstance(node.operator, (cst.AddAssign, cst.SubtractAssign)) and isinstance(node.value, cst.Integer)):
+            self.note_op("arithmetic", node)  # ``count += 1`` is bookkeeping, not work
         if isinstance(node.target, cst.Subscript):
             self.note_op("collection", node)
 
@@ -498,6 +527,7 @@ class Summariser(cst.CSTVisitor):
             self.function.returns.append(self.ref(node.value))
 
     def visit_Assign(self, node: cst.Assign) -> None:
+        self.note_walk(node)
         value = self.ref(node.value)
         for target in node.targets:
             self.bind(target.target, value)
@@ -532,7 +562,8 @@ class Summariser(cst.CSTVisitor):
         loop = self.current_loop()
         if loop is not None and self.in_iterable:
             loop = self.function.loops[loop].parent  # the iterable is evaluated once, outside the loop
-        fact = CallFact(raw=raw, method=method, nargs=len(positional), span=self.span(node), loop=loop)
+        fact = CallFact(raw=raw, method=method, nargs=len(positional), span=self.span(node), loop=loop,
+                        rare=self.in_handler > 0)
         if (method in STARTER_NAMES or (raw and raw[:1].isupper()) or "Pool" in raw or "Executor" in raw
                 or raw in self.summary.imports):
             fact.args = tuple(self.ref(a.value) for a in positional[:6])
