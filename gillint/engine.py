@@ -242,6 +242,7 @@ class Engine:
         self.apply_noqa = apply_noqa
         self.kb = knowledge.load(self.config.knowledge)
         self.prefilter = prefilter_pattern(self.kb)
+        self.start_names = start_call_names(self.kb)
         self.texts: Dict[str, str] = {}
         self.summaries: Dict[str, Optional[ModuleSummary]] = {}
         self.errors: Dict[str, SourceError] = {}
@@ -279,6 +280,17 @@ class Engine:
         return summary
 
     # -- the run
+    def needs_summary(self, text: str, path: str) -> bool:
+        """Validate the file with the fast C parser; say whether it can start work elsewhere.
+
+        A file with no start site, no coroutine and no polling loop in threaded code needs
+        no libcst summary now (it is summarised later if a target lives in it)."""
+        if not self.prefilter.search(text):
+            _validate_only(text, path)
+            return False
+        tree = _validate_only(text, path)
+        return tree is None or _has_start_candidates(tree, self.start_names)
+
     def run(self, files: Sequence[Tuple[str, Optional[str], Optional[SourceError]]]) -> LintResult:
         """``files``: (path, text or None, read error or None), all to be reported on."""
         result = LintResult()
@@ -294,12 +306,10 @@ class Engine:
             result.files_checked += 1
             if error is None and text is not None:
                 try:
-                    if self.prefilter.search(text):
+                    if self.needs_summary(text, path):
                         summary = self.summary_for(path, text)
                         self.project.add(summary)
                         reported.append(summary)
-                    else:
-                        _validate_only(text, path)
                 except SourceError as exc:
                     error = exc
             if error is not None:
@@ -372,12 +382,57 @@ def _summarise_guarded(text: str, path: str, module_name: str, is_package: bool)
         sys.setrecursionlimit(previous)
 
 
-def _validate_only(text: str, path: str) -> None:
-    """Files that need no summary still get their syntax checked, by the fast C parser."""
+# Call names (method or function, last component) that can hand a callable to a worker.
+_ATTRIBUTE_ONLY = frozenset({"map", "submit", "apply", "starmap"})  # as bare names these are builtins or common
+
+
+def start_call_names(kb: knowledge.KnowledgeBase) -> frozenset:
+    from .analysis.starts import EXECUTOR_METHODS
+
+    names = {"run_in_executor", "set_default_executor", "to_thread"}
+    for methods in EXECUTOR_METHODS.values():
+        names.update(methods)
+    names.update(name.rsplit(".", 1)[-1] for name in kb.starters)
+    return frozenset(names)
+
+
+_THREAD_MODULES = ("threading", "_thread", "concurrent", "multiprocessing", "asyncio", "queue")
+
+
+def _has_start_candidates(tree: ast.AST, names: frozenset) -> bool:
+    """A fast pass over the C parser's tree: could this module start work elsewhere?"""
+    has_while = imports_threads = False
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.AsyncFunctionDef:
+            return True
+        if kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is ast.Attribute:
+                if func.attr in names or (func.attr == "__init__" and any(k.arg == "target" for k in node.keywords)):  # type: ignore[attr-defined]
+                    return True
+            elif type(func) is ast.Name and func.id in names and func.id not in _ATTRIBUTE_ONLY:
+                return True
+        elif kind is ast.ClassDef:
+            for base in node.bases:  # type: ignore[attr-defined]
+                name = base.attr if type(base) is ast.Attribute else getattr(base, "id", "")
+                if "Thread" in name or "Process" in name:
+                    return True  # a Thread or Process subclass (named so, directly or through a project base)
+        elif kind is ast.While:
+            has_while = True
+        elif kind is ast.Import:
+            imports_threads = imports_threads or any(a.name.split(".")[0] in _THREAD_MODULES for a in node.names)  # type: ignore[attr-defined]
+        elif kind is ast.ImportFrom:
+            imports_threads = imports_threads or (node.module or "").split(".")[0] in _THREAD_MODULES  # type: ignore[attr-defined]
+    return has_while and imports_threads
+
+
+def _validate_only(text: str, path: str) -> Optional[ast.AST]:
+    """Check the syntax with the fast C parser; the tree, or None if only libcst could parse it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(text, path)
+            return ast.parse(text, path)
     except SyntaxError as exc:
         # Newer syntax than this interpreter knows: let libcst decide.
         if any(marker in (exc.msg or "") for marker in MAX_NESTING_ERRORS):
