@@ -145,6 +145,23 @@ def test_file_size_limit_stops_runaway_writes(tmp_path: Path) -> None:
     assert not (tmp_path / "big.bin").exists()
 
 
+def test_a_crash_in_native_code_is_an_error_and_the_run_goes_on(tmp_path: Path) -> None:
+    module = _write(tmp_path / "crasher.py", '''
+        import ctypes
+
+        def crash(address):
+            return ctypes.string_at(address)
+
+        def fine(n):
+            return sum(i * i for i in range(n))
+    ''')
+    verifier = Verifier(from_table({}, "pyproject.toml"))
+    run = verifier.run([_job(module, "crash", "(0,)"), _job(module, "fine", "(100_000,)")])
+    crashed, fine = run.results
+    assert crashed.verdict == V.ERROR and "crashed (SIGSEGV)" in crashed.reason
+    assert fine.verdict == V.GIL_BOUND and not run.interrupted
+
+
 def test_audit_hook_blocks_the_network_when_chosen(tmp_path: Path) -> None:
     module = _write(tmp_path / "netuser.py", '''
         import socket

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Sequence, TextIO
 
 from ..engine import LintResult
 from . import verdict as V
-from .sandbox import ChildOutcome, ChildRegistry, Interrupted, choose_isolation, describe_interpreter, run_child
+from .sandbox import AUDIT_HOOK, NAMESPACE, ChildOutcome, ChildRegistry, Interrupted, choose_isolation, describe_interpreter, run_child
 from .settings import VerifySettings
 from .targets import Job
 
@@ -179,7 +179,8 @@ class Verifier:
 
     # ------------------------------------------------------------------ all jobs
     def run(self, jobs: Sequence[Job], lint: Optional[LintResult] = None) -> VerifyRun:
-        run = VerifyRun(lint=lint, interpreter=dict(self.interpreter), isolation=self.isolation, planned=len(jobs))
+        run = VerifyRun(lint=lint, interpreter=dict(self.interpreter), planned=len(jobs),
+                        isolation=NAMESPACE if self.isolation == "namespace" else AUDIT_HOOK)
         progress = Progress(self.progress_stream, len(jobs))
         slots = core_slots(self.jobs)
         if self.jobs > len(slots) and self.progress_stream is not None:
@@ -255,7 +256,8 @@ def interpret(outcome: ChildOutcome, result: V.VerifyResult) -> None:
     if imported is not None:
         result.interpreter["gil_enabled_after_import"] = imported.get("gil_enabled")
     windows = outcome.all("window")
-    result.windows = [{"gil_frac": w["gil_frac"], "run_frac": w["run_frac"]} for w in windows]
+    result.windows = [{key: w.get(key) for key in ("gil_frac", "run_frac", "wakes", "queue_corrected")}
+                      for w in windows]
     failed = outcome.last("failed")
     done = outcome.last("done")
     if outcome.timed_out:
