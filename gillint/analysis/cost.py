@@ -28,6 +28,8 @@ from .project import Project, Resolved
 
 STRONG = 2
 WEAK = 1
+# A loop nested in a literal loop of fewer items than this is not "nested loops" work.
+NESTED_OUTER_MINIMUM = 100
 
 
 @dataclass(frozen=True)
@@ -183,13 +185,18 @@ class CostModel:
             step = EvidenceStep(label, "awaits in the loop", here)
             state.io.append(Work("io", 0, frozenset({"io"}), (step,), "awaits each iteration", True))
         has_io = bool(state.io)
+        # Heavy work repeated per iteration of a loop over data is O(n*m): strong.  Inside a loop of a
+        # few literal items it is only as strong as it was.
         heavy = state.heavy + child_cpu
         if heavy:
             best = max(heavy, key=lambda w: w.strength)
+            strength = STRONG if large else best.strength
+            if has_io and strength < STRONG:
+                return Work("io", 0, frozenset({"io"}), state.io[0].steps, state.io[0].reason, True)
             note = "loop over %s" % _short(loop.iter_text) if loop.kind != "while" else "while loop"
             step = EvidenceStep(label, note, here)
-            traits = best.traits | ({"io"} if has_io else frozenset()) | ({"nested"} if child_cpu else frozenset())
-            return Work("cpu", STRONG, traits, (step,) + best.steps, best.reason, has_io or best.has_io)
+            traits = best.traits | ({"io"} if has_io else frozenset()) | ({"nested"} if child_cpu and large else frozenset())
+            return Work("cpu", strength, traits, (step,) + best.steps, best.reason, has_io or best.has_io)
         if has_io:
             return Work("io", 0, frozenset({"io"}), state.io[0].steps, state.io[0].reason, True)
         if state.gil_calls and large:
@@ -223,7 +230,7 @@ class CostModel:
         if loop.parent is None or function.loops[loop.parent].walk:
             return False
         outer = self.iterations(module, function, loop.parent)
-        return outer is None or outer >= 2
+        return outer is None or outer >= NESTED_OUTER_MINIMUM
 
     # ---------------------------------------------------------------- functions
     def _analyse(self, module: ModuleSummary, function: FunctionSummary, depth: int) -> Work:
