@@ -70,3 +70,24 @@ def test_every_code_is_documented_in_the_user_docs() -> None:
     text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs").rglob("*.md"))
     for rule in RULES:
         assert rule.code in text
+
+
+def test_codes_agree_across_code_readme_changelog_and_fixtures() -> None:
+    """Like flake8-async's check: a code exists everywhere or nowhere."""
+    from fixture_format import expectations
+
+    codes = {rule.code for rule in RULES}
+    readme = set(re.findall(r"\bGIL\d{3}\b", (ROOT / "README.md").read_text(encoding="utf-8"))) - {"GIL000"}
+    changelog = set(re.findall(r"\bGIL\d{3}\b", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"))) - {"GIL000"}
+    pages = {p.stem for p in (ROOT / "docs" / "rules").glob("GIL*.md")} - {"GIL000"}
+    in_fixtures = set()
+    for path in (ROOT / "fixtures").rglob("*.py"):
+        if "_pending" in path.parts:
+            continue
+        found, _ = expectations(path, path.read_text(encoding="utf-8", errors="replace"))
+        in_fixtures.update(code for _, _, code, _ in found)
+    in_fixtures.discard("GIL000")
+    assert readme == codes, "README rule table"
+    assert changelog == codes, "CHANGELOG"
+    assert pages == codes, "docs/rules pages"
+    assert in_fixtures == codes, "fixtures"
