@@ -477,8 +477,13 @@ def lint_paths(paths: Sequence[Union[str, Path]], config: Optional[Config] = Non
                cache: Optional[SummaryCache] = None) -> LintResult:
     """Lint files and directories (recursively, with excludes)."""
     engine = Engine(config, cache)
+    return engine.run(read_paths(paths, engine.config))
+
+
+def read_paths(paths: Sequence[Union[str, Path]], config: Config) -> List[Tuple[str, Optional[str], Optional[SourceError]]]:
+    """(path, text, error) of every file to report on, as :meth:`Engine.run` takes them."""
     files: List[Tuple[str, Optional[str], Optional[SourceError]]] = []
-    for found, error in iter_python_files(paths, engine.config):
+    for found, error in iter_python_files(paths, config):
         path = _display_path(found) if error is None else found
         text = None
         if error is None:
@@ -487,4 +492,4 @@ def lint_paths(paths: Sequence[Union[str, Path]], config: Optional[Config] = Non
             except SourceError as exc:
                 error = exc
         files.append((path, text, error))
-    return engine.run(files)
+    return files

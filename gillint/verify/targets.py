@@ -11,7 +11,6 @@ and nothing is invented: without arguments the target is "not runnable".
 from __future__ import annotations
 
 import ast
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -22,7 +21,7 @@ from ..analysis.starts import StartFinder
 from ..checks.base import verify_target
 from ..config import Config
 from ..diagnostics import Diagnostic, VerifyTarget
-from ..engine import Engine, LintResult, SourceError, iter_python_files, read_file
+from ..engine import Engine, LintResult, SourceError, read_file, read_paths
 from .pragma import CallArguments, Pragma, PragmaError, find_pragma, parse_arguments
 from .settings import TargetSettings, VerifySettings
 
@@ -107,26 +106,10 @@ class _SiteEngine(Engine):
         return found
 
 
-def _display_path(path: str) -> str:
-    absolute = os.path.abspath(path)
-    relative = os.path.relpath(absolute)
-    return absolute if relative.startswith("..") else relative
-
-
 def lint_for_verify(paths: Sequence[Union[str, Path]], config: Config) -> Tuple[LintResult, List[Tuple[VerifyTarget, Optional[str]]]]:
     """The static check (as `gillint check` runs it) and the start sites a comment asks to measure."""
     engine = _SiteEngine(config)
-    files: List[Tuple[str, Optional[str], Optional[SourceError]]] = []
-    for found, error in iter_python_files(paths, engine.config):
-        path = _display_path(found) if error is None else found
-        text = None
-        if error is None:
-            try:
-                text = read_file(path)
-            except SourceError as exc:
-                error = exc
-        files.append((path, text, error))
-    return engine.run(files), engine.requested
+    return engine.run(read_paths(paths, engine.config)), engine.requested
 
 
 def collect_jobs(result: LintResult, requested: Sequence[Tuple[VerifyTarget, Optional[str]]],
