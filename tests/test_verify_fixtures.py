@@ -152,11 +152,14 @@ def test_progress_names_each_finding_and_how_many_are_left(fixture_run) -> None:
     assert lines[-1].endswith("(0 left)")
 
 
-def test_sarif_report_carries_each_verdict(run_gillint, tmp_path: Path) -> None:
+def test_sarif_report_carries_each_verdict(run_gillint, tmp_path: Path, sarif_schema) -> None:
+    import jsonschema
+
     done = run_gillint("verify", str(VERIFY_FIXTURES / "pure_python.py"), "--format", "sarif", "--no-config",
                        cwd=str(tmp_path))
     assert done.returncode == 1, done.stderr
     document = json.loads(done.stdout)
+    jsonschema.validate(document, sarif_schema)
     results = document["runs"][0]["results"]
     assert len(results) == 3
     for result in results:
@@ -175,3 +178,11 @@ def test_text_report_is_a_table(run_gillint, tmp_path: Path) -> None:
     rows = [line for line in lines if "waiting.py:" in line and "io-bound" in line]
     assert len(rows) == 2
     assert "verdicts: 2 io-bound" in done.stdout
+
+
+def test_nothing_to_measure_is_said_and_exits_clean(run_gillint, tmp_path: Path) -> None:
+    (tmp_path / "quiet.py").write_text("import threading\n\nthreading.Thread(target=print).start()\n",
+                                       encoding="utf-8")
+    done = run_gillint("verify", str(tmp_path), "--no-config", cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "nothing to measure: no finding carries a runnable target" in done.stdout

@@ -44,6 +44,22 @@ def _measure(job: Job, table=None) -> V.VerifyResult:
     return Verifier(settings).measure(job)
 
 
+CRUNCH_AND_DIGEST = '''
+    import hashlib, threading
+
+    BUFFER = bytes(8_000_000)
+
+    def crunch(n):
+        total = 0
+        for i in range(n):
+            total += i * i
+        return total
+
+    def digest():
+        return hashlib.sha256(BUFFER).hexdigest()
+'''
+
+
 def _process_gone(pid: int) -> bool:
     try:
         with open("/proc/%d/stat" % pid) as handle:
@@ -256,23 +272,10 @@ def _children_of(parent: int):
 # ----------------------------------------------------------------------------- jobs and interpreters
 
 def test_jobs_measure_at_the_same_time_on_separate_cores(tmp_path: Path, run_gillint) -> None:
-    _write(tmp_path / "pair.py", '''
-        import hashlib, threading
-
-        BUFFER = bytes(8_000_000)
-
-        def crunch(n):
-            total = 0
-            for i in range(n):
-                total += i * i
-            return total
-
-        def digest():
-            return hashlib.sha256(BUFFER).hexdigest()
-
-        def main():
-            threading.Thread(target=crunch, args=(200_000,)).start()
-            threading.Thread(target=digest).start()  # gillint: verify
+    _write(tmp_path / "pair.py", CRUNCH_AND_DIGEST + '''
+    def main():
+        threading.Thread(target=crunch, args=(200_000,)).start()
+        threading.Thread(target=digest).start()  # gillint: verify
     ''')
     done = run_gillint("verify", str(tmp_path), "--no-config", "--jobs", "2", "--format", "json", "--progress",
                        "always", cwd=str(tmp_path))
@@ -330,20 +333,7 @@ def test_python_option_measures_under_another_interpreter(tmp_path: Path, run_gi
 
 def test_two_worker_scaling_probe_tells_gil_bound_from_releasing(tmp_path: Path) -> None:
     """The GIL-off half of a free-threaded measurement, run here on a GIL build where the answer is known."""
-    module = _write(tmp_path / "scaling.py", '''
-        import hashlib
-
-        BUFFER = bytes(4_000_000)
-
-        def crunch(n):
-            total = 0
-            for i in range(n):
-                total += i * i
-            return total
-
-        def digest():
-            return hashlib.sha256(BUFFER).hexdigest()
-    ''')
+    module = _write(tmp_path / "scaling.py", CRUNCH_AND_DIGEST)
     from gillint.verify.runner import gil_off_summary
 
     verifier = Verifier(from_table({}, "pyproject.toml"))
