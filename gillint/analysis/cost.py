@@ -28,6 +28,8 @@ from .project import Project, Resolved
 
 STRONG = 2
 WEAK = 1
+# Evidence more calls away than this from the function counts as weak.
+DIRECT_CALLS = 3
 # A loop nested in a literal loop of fewer items than this is not "nested loops" work.
 NESTED_OUTER_MINIMUM = 100
 
@@ -132,7 +134,13 @@ class CostModel:
             if inner.kind == "light":
                 return LIGHT
             step = EvidenceStep(label, "calls %s" % callee.name, here)
-            return Work(inner.kind, inner.strength, inner.traits, (step,) + inner.steps, inner.reason, inner.has_io)
+            steps = (step,) + inner.steps
+            strength = inner.strength
+            if sum(1 for s in steps if s.note.startswith("calls ")) > DIRECT_CALLS:
+                # work found many calls away is less surely on this path (error branches,
+                # configuration, library internals): it cannot outweigh I/O on its own
+                strength = min(strength, WEAK)
+            return Work(inner.kind, strength, inner.traits, steps, inner.reason, inner.has_io)
         name = resolved.name if resolved.kind in ("external", "external-instance") else ""
         entry = self.kb.call(name) if name else None
         if entry is not None:

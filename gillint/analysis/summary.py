@@ -54,6 +54,8 @@ STRING_METHODS = frozenset(
 )
 COLLECTION_METHODS = frozenset({"append", "extend", "add", "insert", "setdefault", "pop", "appendleft", "discard"})
 SLEEP_NAMES = frozenset({"sleep"})
+# ``while not event.is_set()``, ``while not future.done()``: asking, not reading
+PREDICATE_PREFIXES = ("is_", "has_", "done", "empty", "full", "locked", "running", "cancelled", "ready")
 # A sleep shorter than this in a polling loop is a busy wait.
 BUSY_SLEEP_SECONDS = 0.01
 MAX_CONSTANT = 10**12
@@ -430,7 +432,8 @@ class Summariser:
             test = test.expression
         flag = dotted_name(test)
         polls_flag = bool(flag) and flag != "True" or (
-            isinstance(test, cst.Call) and not test.args and bool(dotted_name(test.func))
+            isinstance(test, cst.Call) and not test.args
+            and dotted_name(test.func).rsplit(".", 1)[-1].startswith(PREDICATE_PREFIXES)
         )
         if not polls_flag:
             return False
