@@ -174,8 +174,9 @@ def _check_entry(kind: str, raw: Any, where: str) -> Dict[str, Any]:
     for key in _REQUIRED[kind]:
         if key not in raw:
             raise KnowledgeError("%s: missing required key %r" % (label, key))
-    if not raw["name"].strip():
-        raise KnowledgeError("%s: 'name' must not be empty" % label)
+    for key in ("name", "reason"):
+        if key in raw and not raw[key].strip():
+            raise KnowledgeError("%s: %r must not be empty" % (label, key))
     return dict(raw)
 
 
