@@ -33,6 +33,16 @@ def _codes(value: str) -> List[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a whole number of processes, got %r" % value) from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError("expected at least 1 process, got %d" % jobs)
+    return jobs
+
+
 def known_codes() -> List[str]:
     from .checks.base import all_rules
     from .diagnostics import ERROR_CODE
@@ -68,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--statistics", action="store_true", help="count findings per rule")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour text output (auto: only on a terminal, and never with NO_COLOR set)")
+    check.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
+                       help="worker processes for parsing and summaries (default: the cores available; 1: none)")
+    check.add_argument("--cache-dir", metavar="DIR",
+                       help="keep per-file results here (default: .gillint_cache in the project root)")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
     sub.add_parser("rules", help="list every rule", description="List every rule with its code, name and summary.")
     rule = sub.add_parser("rule", help="print a rule's documentation", description="Print one rule's documentation.")
@@ -106,8 +121,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .engine import lint_paths
     from .report import render
 
+    from .cache import DiskCache, default_cache_dir
+    from .parallel import available_cores
+
     config = resolve_config(args)
-    result = lint_paths(args.paths or ["."], config)
+    if args.no_cache and args.cache_dir:
+        raise UsageError("--cache-dir and --no-cache cannot be used together")
+    cache = None if args.no_cache else DiskCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir(config.root))
+    result = lint_paths(args.paths or ["."], config, cache=cache, jobs=args.jobs or available_cores())
+    if cache is not None and cache.warning:
+        print("gillint: warning: %s" % cache.warning, file=sys.stderr)
     stream = sys.stdout
     color = args.format == "text" and not args.output and use_color(args.color, stream)
     document = render(args.format, result, color=color, statistics=args.statistics, quiet=args.quiet)

@@ -16,6 +16,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 import tokenize
 import warnings
 from dataclasses import dataclass, field
@@ -31,10 +32,14 @@ from .analysis.starts import StartFinder
 from .checks.base import Facts, Rule, all_rules
 from .config import Config
 from .diagnostics import ERROR_CODE, Confidence, Diagnostic, file_error
+from .parallel import FILE_TIME_LIMIT, FileRecord, Settings, Task, run_tasks
 from .suppress import filter_noqa
 
 if TYPE_CHECKING:  # libcst is imported on first parse: files without start sites never need it
     import libcst as cst
+
+# Link passes that look ahead for the modules to summarise in parallel (each reaches one call further).
+MAX_PREFETCH_ROUNDS = 12
 
 # Nesting the C parser accepts but that would exhaust libcst's recursive parser.
 MAX_NESTING_ERRORS = ("too many nested", "too many statically nested", "maximum recursion")
@@ -87,10 +92,22 @@ def decode(raw: bytes) -> str:
     return text
 
 
-def read_file(path: Union[str, Path]) -> str:
+# Larger files are reported, not parsed: their syntax trees alone would take gigabytes.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+
+def read_file(path: Union[str, Path], max_bytes: int = MAX_FILE_BYTES) -> str:
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):  # a FIFO or a device would block or never end
+                raise SourceError("not a regular file (a pipe, socket or device)")
+            if status.st_size > max_bytes:
+                raise SourceError("file too large to check (%.1f MB; the limit is %.1f MB)"
+                                  % (status.st_size / 1e6, max_bytes / 1e6))
+            raw = handle.read(max_bytes + 1)
+            if len(raw) > max_bytes:
+                raise SourceError("file too large to check (more than %.1f MB)" % (max_bytes / 1e6))
     except IsADirectoryError:
         raise SourceError("is a directory, not a file") from None
     except FileNotFoundError:
@@ -224,6 +241,7 @@ class SummaryCache:
 
     def __init__(self) -> None:
         self._entries: Dict[str, ModuleSummary] = {}
+        self._records: Dict[str, FileRecord] = {}
 
     def get(self, key: str) -> Optional[ModuleSummary]:
         return self._entries.get(key)
@@ -231,14 +249,28 @@ class SummaryCache:
     def put(self, key: str, summary: ModuleSummary) -> None:
         self._entries[key] = summary
 
+    # The engine keeps whole file records (validation, triage, summary); see gillint.cache.
+    def key(self, knowledge: str, path: str, module_name: str, is_package: bool, text: str) -> str:
+        return summary_key(path, module_name, is_package, text) + knowledge
+
+    def get_record(self, key: str) -> Optional[FileRecord]:
+        return self._records.get(key)
+
+    def put_record(self, key: str, record: FileRecord) -> None:
+        self._records[key] = record
+
 
 class Engine:
     """One run: a knowledge base, a configuration, and the summaries it made."""
 
     def __init__(self, config: Optional[Config] = None, cache: Optional["SummaryCache"] = None,
-                 apply_noqa: bool = True) -> None:
+                 apply_noqa: bool = True, jobs: int = 1) -> None:
         self.config = config or default_config()
         self.cache = cache
+        self.jobs = jobs  # >1: files are validated and summarised in that many worker processes
+        self.time_limit = FILE_TIME_LIMIT
+        self._prefetching = False
+        self._wanted: List[Tuple[str, str]] = []  # (path, file) the linker asked for while prefetching
         self.apply_noqa = apply_noqa
         self.kb = knowledge.load(self.config.knowledge)
         self.prefilter = prefilter_pattern(self.kb)
@@ -253,15 +285,43 @@ class Engine:
         """Parse and summarise one file (raises SourceError)."""
         if path in self.summaries and self.summaries[path] is not None:
             return self.summaries[path]  # type: ignore[return-value]
-        module_name, is_package, root = _module_identity(path)
-        key = summary_key(path, module_name, is_package, text) if self.cache is not None else ""
-        summary = self.cache.get(key) if self.cache is not None else None
-        if summary is None:
-            summary = _summarise_guarded(text, path, module_name, is_package)
+        task = self._task(path, text, triage=False)
+        record = self._records([task])[0]
+        failure = record.summary_error or record.error
+        if record.summary is None:
+            raise SourceError(*failure) if failure else SourceError("no summary")
+        self.summaries[path] = record.summary
+        return record.summary
+
+    def _task(self, path: str, text: str, triage: bool) -> Task:
+        module_name, is_package, _ = _module_identity(path)
+        return Task(path, text, module_name, is_package, triage)
+
+    def _records(self, tasks: Sequence[Task]) -> List[FileRecord]:
+        """A record per task: from the cache when it has one that answers, else worked out (in parallel)."""
+        records: List[Optional[FileRecord]] = [None] * len(tasks)
+        keys: List[str] = [""] * len(tasks)
+        missing: List[int] = []
+        for index, task in enumerate(tasks):
             if self.cache is not None:
-                self.cache.put(key, summary)
-        self.summaries[path] = summary
-        return summary
+                keys[index] = self.cache.key(self.kb.fingerprint, task.path, task.module_name, task.is_package, task.text)
+                found = self.cache.get_record(keys[index])
+                if found is not None and (found.answers_triage() if task.triage else found.answers_summary()):
+                    records[index] = found
+                    continue
+            missing.append(index)
+        settings = Settings(self.prefilter.pattern, self.start_names, self.time_limit)
+        for position, record in run_tasks([tasks[i] for i in missing], settings, self.jobs):
+            index = missing[position]
+            if self.cache is not None:
+                previous = self.cache.get_record(keys[index])
+                if previous is not None and not tasks[index].triage and previous.needs_summary is not None:
+                    record = FileRecord(previous.error, previous.needs_summary, record.summary, record.summary_error)
+                elif previous is not None and tasks[index].triage and record.summary is None:
+                    record.summary, record.summary_error = previous.summary, previous.summary_error
+                self.cache.put_record(keys[index], record)
+            records[index] = record
+        return records  # type: ignore[return-value]
 
     def _load(self, file_path: Path) -> Optional[ModuleSummary]:
         """Lazy loader for project modules reached through imports."""
@@ -269,6 +329,12 @@ class Engine:
         for key in (path, str(file_path)):
             if key in self.summaries:
                 return self.summaries[key]
+        if self._prefetching:  # note it; the batch is summarised in parallel after this pass
+            self._wanted.append((path, str(file_path)))
+            return None
+        return self._load_now(path, file_path)
+
+    def _load_now(self, path: str, file_path: Path) -> Optional[ModuleSummary]:
         text = self.texts.get(path)
         try:
             if text is None:
@@ -279,17 +345,52 @@ class Engine:
             return None
         return summary
 
+    def prefetch(self, reported: List[ModuleSummary]) -> None:
+        """Summarise, in parallel, the project modules the linker will ask for.
+
+        Link passes run with a loader that only notes what it is asked for; each batch is
+        summarised in the workers, and the next pass can reach further.  The real check
+        then finds every module it asks for already summarised, so its findings are the
+        same as with modules loaded one by one.
+        """
+        for _ in range(MAX_PREFETCH_ROUNDS):
+            self._prefetching, self._wanted = True, []
+            self._fresh_project(reported)
+            try:
+                Engine.check(self, reported)
+            except Exception:  # pragma: no cover - the real pass below reports it
+                pass
+            finally:
+                self._prefetching = False
+            tasks: List[Task] = []
+            for path, file_path in dict.fromkeys(self._wanted):
+                if path in self.summaries or any(t.path == path for t in tasks):
+                    continue
+                try:
+                    text = self.texts.get(path)
+                    tasks.append(self._task(path, text if text is not None else read_file(file_path), triage=False))
+                except SourceError:
+                    self.summaries[path] = None
+            if not tasks:
+                break
+            for task, record in zip(tasks, self._records(tasks)):
+                self.summaries[task.path] = record.summary
+        self._fresh_project(reported)
+
+    def _fresh_project(self, reported: List[ModuleSummary]) -> None:
+        roots = list(self.project.roots)
+        self.project = Project(self.kb, loader=self._load)
+        self.project.roots.extend(roots)
+        for summary in reported:
+            self.project.add(summary)
+
     # -- the run
     def needs_summary(self, text: str, path: str) -> bool:
         """Validate the file with the fast C parser; say whether it can start work elsewhere.
 
         A file with no start site, no coroutine and no polling loop in threaded code needs
         no libcst summary now (it is summarised later if a target lives in it)."""
-        if not self.prefilter.search(text):
-            _validate_only(text, path)
-            return False
-        tree = _validate_only(text, path)
-        return tree is None or _has_start_candidates(tree, self.start_names)
+        return needs_summary(text, path, self.prefilter, self.start_names)
 
     def run(self, files: Sequence[Tuple[str, Optional[str], Optional[SourceError]]]) -> LintResult:
         """``files``: (path, text or None, read error or None), all to be reported on."""
@@ -302,18 +403,21 @@ class Engine:
                 _, _, root = _module_identity(path)
                 if root is not None and root not in self.project.roots:
                     self.project.roots.append(root)
+        tasks = [self._task(path, text, triage=True) for path, text, error in files if error is None and text is not None]
+        records = dict(zip((t.path for t in tasks), self._records(tasks)))
         for path, text, error in files:
             result.files_checked += 1
-            if error is None and text is not None:
-                try:
-                    if self.needs_summary(text, path):
-                        summary = self.summary_for(path, text)
-                        self.project.add(summary)
-                        reported.append(summary)
-                except SourceError as exc:
-                    error = exc
+            record = records.get(path) if error is None else None
+            if record is not None and record.error is not None:
+                error = SourceError(*record.error)
+            elif record is not None and record.summary is not None:
+                self.summaries[path] = record.summary
+                self.project.add(record.summary)
+                reported.append(record.summary)
             if error is not None:
                 diagnostics.append(file_error(path, error.reason, error.line, error.column))
+        if self.jobs > 1:
+            self.prefetch(reported)
         diagnostics.extend(self.check(reported))
         result.diagnostics = self.finish(diagnostics)
         result.sources = {d.path: self.texts[d.path] for d in result.diagnostics if d.path in self.texts}
@@ -427,6 +531,18 @@ def _has_start_candidates(tree: ast.AST, names: frozenset) -> bool:
     return has_while and imports_threads
 
 
+def needs_summary(text: str, path: str, prefilter: "re.Pattern[str]", start_names: frozenset) -> bool:
+    """Validate with the fast C parser (raises SourceError); say whether the file can start work elsewhere.
+
+    A file with no start site, no coroutine and no polling loop in threaded code needs
+    no libcst summary now (it is summarised later if a target lives in it)."""
+    if not prefilter.search(text):
+        _validate_only(text, path)
+        return False
+    tree = _validate_only(text, path)
+    return tree is None or _has_start_candidates(tree, start_names)
+
+
 def _validate_only(text: str, path: str) -> Optional[ast.AST]:
     """Check the syntax with the fast C parser; the tree, or None if only libcst could parse it."""
     try:
@@ -474,9 +590,9 @@ def lint_source(source: Union[str, bytes], path: str = "<string>", config: Optio
 
 
 def lint_paths(paths: Sequence[Union[str, Path]], config: Optional[Config] = None,
-               cache: Optional[SummaryCache] = None) -> LintResult:
-    """Lint files and directories (recursively, with excludes)."""
-    engine = Engine(config, cache)
+               cache: Optional[SummaryCache] = None, jobs: int = 1) -> LintResult:
+    """Lint files and directories (recursively, with excludes); ``jobs`` worker processes (1: none)."""
+    engine = Engine(config, cache, jobs=jobs)
     return engine.run(read_paths(paths, engine.config))
 
 

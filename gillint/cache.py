@@ -1,0 +1,288 @@
+"""Per-file results kept on disk between runs (``.gillint_cache/`` at the project root).
+
+An entry is a :class:`~gillint.parallel.FileRecord` (validation error, whether the file
+needs a summary, the summary) stored as JSON under a key that covers everything the
+record depends on: the file's text, path and module name, the code that made it
+(gillint's version and a digest of its analysis sources), the shape of the summary
+dataclasses, and the knowledge base.  Findings are never cached: they are linked
+afresh from the summaries on every run, so editing a module changes the findings of
+every call that reaches it.
+
+Entries are written to a temporary file and renamed into place, so readers see a
+whole entry or none and two runs at once cannot corrupt each other.  Each entry starts
+with a header line naming the format, the schema, its key and a SHA-256 of its body;
+an entry that fails any check (truncated, edited, planted, from another version) is
+ignored and rewritten.  JSON is decoded into the dataclasses field by field against
+their type hints: nothing in an entry can run code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+import typing
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+from .engine import SummaryCache
+from .parallel import FileRecord
+
+CACHE_DIR_NAME = ".gillint_cache"
+FORMAT = "gillint-cache"
+SCHEMA = 1
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by gillint.\n"
+    "# For information about cache directory tags, see https://bford.info/cachedir/\n"
+)
+
+
+class CacheFormatError(ValueError):
+    """An entry that does not match the expected shape."""
+
+
+# ---------------------------------------------------------------------------- JSON <-> dataclasses
+
+_HINTS: Dict[type, Dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> Dict[str, Any]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        all_hints = typing.get_type_hints(cls)  # resolved in the dataclass's own module
+        hints = _HINTS[cls] = {f.name: all_hints[f.name] for f in dataclasses.fields(cls)}
+    return hints
+
+
+def to_json(value: Any) -> Any:
+    """Dataclasses to dicts, tuples to lists; everything else must already be JSON."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: to_json(getattr(value, name)) for name in _hints(type(value))}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, frozenset):  # pragma: no cover - not in today's model
+        return sorted(to_json(item) for item in value)
+    return value
+
+
+def from_json(hint: Any, data: Any, where: str = "entry") -> Any:
+    """``data`` decoded as ``hint``; CacheFormatError for anything that does not fit exactly."""
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if not isinstance(data, dict):
+            raise CacheFormatError("%s: expected an object" % where)
+        hints = _hints(hint)
+        if set(data) != set(hints):
+            raise CacheFormatError("%s: fields differ from %s" % (where, hint.__name__))
+        return hint(**{name: from_json(hints[name], data[name], "%s.%s" % (where, name)) for name in hints})
+    if hint is bool:
+        if data is True or data is False:
+            return data
+        raise CacheFormatError("%s: expected a boolean" % where)
+    if hint is int or hint is float or hint is str:
+        if type(data) is hint or (hint is float and type(data) is int):
+            return data
+        raise CacheFormatError("%s: expected %s" % (where, hint.__name__))
+    if hint is type(None):
+        if data is None:
+            return None
+        raise CacheFormatError("%s: expected null" % where)
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin is Union:
+        if data is None and type(None) in args:
+            return None
+        for option in args:
+            if option is type(None):
+                continue
+            try:
+                return from_json(option, data, where)
+            except CacheFormatError:
+                continue
+        raise CacheFormatError("%s: matches none of %s" % (where, hint))
+    if origin in (tuple, list):
+        if not isinstance(data, list):
+            raise CacheFormatError("%s: expected a list" % where)
+        if origin is list:
+            return [from_json(args[0], item, where) for item in data]
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(from_json(args[0], item, where) for item in data)
+        if len(args) != len(data):
+            raise CacheFormatError("%s: expected %d items" % (where, len(args)))
+        return tuple(from_json(a, item, where) for a, item in zip(args, data))
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise CacheFormatError("%s: expected an object" % where)
+        return {from_json(args[0], key, where): from_json(args[1], item, where) for key, item in data.items()}
+    if origin is frozenset:  # pragma: no cover - not in today's model
+        return frozenset(from_json(args[0], item, where) for item in data)
+    if hint is Any:  # pragma: no cover - not in today's model
+        return data
+    raise CacheFormatError("%s: cannot decode %r" % (where, hint))
+
+
+def schema_fingerprint() -> str:
+    """The shape of the stored dataclasses: a changed field changes every key."""
+    seen: List[str] = []
+    pending: List[type] = [FileRecord]
+    done = set()
+    while pending:
+        cls = pending.pop()
+        if cls in done:
+            continue
+        done.add(cls)
+        hints = _hints(cls)
+        seen.append("%s(%s)" % (cls.__name__, ",".join("%s:%s" % (k, v) for k, v in hints.items())))
+        stack = list(hints.values())
+        while stack:
+            hint = stack.pop()
+            if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+                pending.append(hint)
+            stack.extend(typing.get_args(hint))
+    return hashlib.sha256("|".join(sorted(seen)).encode()).hexdigest()
+
+
+def code_fingerprint() -> str:
+    """gillint's version and the sources that make records: a development edit invalidates too."""
+    from . import __version__
+
+    digest = hashlib.sha256(("%s\0%d\0%s" % (__version__, SCHEMA, schema_fingerprint())).encode())
+    package = Path(__file__).resolve().parent
+    sources = sorted((package / "analysis").glob("*.py")) + [package / "engine.py", package / "parallel.py"]
+    for source in sources:
+        try:
+            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+        except OSError:  # pragma: no cover - e.g. run from a zip: the version alone
+            pass
+    return digest.hexdigest()
+
+
+def record_key(code: str, knowledge: str, path: str, module_name: str, is_package: bool, text: str) -> str:
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
+    digest.update(("\0%s\0%s\0%s\0%s\0%s" % (code, knowledge, path, module_name, is_package)).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------- the directory
+
+def default_cache_dir(root: Optional[Path]) -> Path:
+    """``.gillint_cache`` in the project root (the directory of pyproject.toml), else the working directory."""
+    return (root if root is not None else Path.cwd()) / CACHE_DIR_NAME
+
+
+class DiskCache(SummaryCache):
+    """File records on disk, one JSON file per key; also keeps what it read in memory."""
+
+    def __init__(self, directory: Union[str, Path]) -> None:
+        super().__init__()
+        self.directory = Path(directory)
+        self.code = code_fingerprint()
+        self.hits = 0
+        self.misses = 0
+        self.rejected = 0  # corrupted, foreign or stale entries (rewritten)
+        self.written = 0
+        self.warning: Optional[str] = None  # set when writing failed: the run goes on without the cache
+        self._records: Dict[str, FileRecord] = {}
+        self._prepared = False
+
+    # -- the engine's interface
+    def key(self, knowledge: str, path: str, module_name: str, is_package: bool, text: str) -> str:
+        return record_key(self.code, knowledge, path, module_name, is_package, text)
+
+    def get_record(self, key: str) -> Optional[FileRecord]:
+        record = self._records.get(key)
+        if record is not None:
+            return record
+        entry = self._entry_path(key)
+        try:
+            raw = entry.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        try:
+            record = self.decode(key, raw)
+        except (CacheFormatError, ValueError, TypeError, RecursionError):
+            self.rejected += 1
+            return None
+        self.hits += 1
+        self._records[key] = record
+        return record
+
+    def put_record(self, key: str, record: FileRecord) -> None:
+        self._records[key] = record
+        if self.warning is not None:
+            return
+        try:
+            self._prepare()
+            entry = self._entry_path(key)
+            entry.parent.mkdir(exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=str(entry.parent))
+            try:
+                with os.fdopen(handle, "wb") as stream:
+                    stream.write(self.encode(key, record))
+                os.replace(temporary, str(entry))
+            except BaseException:
+                try:
+                    os.unlink(temporary)
+                except OSError:
+                    pass
+                raise
+            self.written += 1
+        except OSError as exc:
+            self.warning = "cannot write the cache in %s (%s); results are not cached" % (
+                self.directory, exc.strerror or exc)
+
+    # -- entry format
+    @staticmethod
+    def encode(key: str, record: FileRecord) -> bytes:
+        body = json.dumps(to_json(record), separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+        header = {"format": FORMAT, "schema": SCHEMA, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
+        return json.dumps(header).encode() + b"\n" + body
+
+    @staticmethod
+    def decode(key: str, raw: bytes) -> FileRecord:
+        head, newline, body = raw.partition(b"\n")
+        if not newline:
+            raise CacheFormatError("no header")
+        header = json.loads(head)
+        if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("schema") != SCHEMA:
+            raise CacheFormatError("not a gillint cache entry of this schema")
+        if header.get("key") != key or header.get("sha256") != hashlib.sha256(body).hexdigest():
+            raise CacheFormatError("key or digest mismatch")
+        return from_json(FileRecord, json.loads(body.decode("utf-8", "surrogatepass")))
+
+    # -- layout
+    def _entry_path(self, key: str) -> Path:
+        return self.directory / "files" / key[:2] / (key[2:] + ".json")
+
+    def _prepare(self) -> None:
+        """The directory, its CACHEDIR.TAG and a .gitignore that keeps it out of version control."""
+        if self._prepared:
+            return
+        (self.directory / "files").mkdir(parents=True, exist_ok=True)
+        for name, content in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", "*\n")):
+            target = self.directory / name
+            if not target.exists():
+                _write_atomic(target, content.encode())
+        self._prepared = True
+
+    def stats(self) -> Tuple[int, int, int, int]:
+        return self.hits, self.misses, self.rejected, self.written
+
+
+def _write_atomic(target: Path, content: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=str(target.parent))
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.replace(temporary, str(target))
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
