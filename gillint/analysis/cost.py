@@ -136,11 +136,14 @@ class CostModel:
             step = EvidenceStep(label, "calls %s" % callee.name, here)
             steps = (step,) + inner.steps
             strength = inner.strength
+            traits = inner.traits
             if sum(1 for s in steps if s.note.startswith("calls ")) > DIRECT_CALLS:
                 # work found many calls away is less surely on this path (error branches,
-                # configuration, library internals): it cannot outweigh I/O on its own
+                # configuration, library internals): it cannot outweigh I/O on its own,
+                # and repeating it in a loop does not make it sure either
                 strength = min(strength, WEAK)
-            return Work(inner.kind, strength, inner.traits, steps, inner.reason, inner.has_io)
+                traits = traits | {"distant"}
+            return Work(inner.kind, strength, traits, steps, inner.reason, inner.has_io)
         name = resolved.name if resolved.kind in ("external", "external-instance") else ""
         entry = self.kb.call(name) if name else None
         if entry is not None:
@@ -198,7 +201,7 @@ class CostModel:
         heavy = state.heavy + child_cpu
         if heavy:
             best = max(heavy, key=lambda w: w.strength)
-            strength = STRONG if large else best.strength
+            strength = STRONG if large and "distant" not in best.traits else best.strength
             if has_io and strength < STRONG:
                 return Work("io", 0, frozenset({"io"}), state.io[0].steps, state.io[0].reason, True)
             note = "loop over %s" % _short(loop.iter_text) if loop.kind != "while" else "while loop"
@@ -245,7 +248,6 @@ class CostModel:
         loops = function.loops
         states = [_LoopState() for _ in loops]
         top: _LoopState = _LoopState()
-        recursive_calls = 0
         for call in function.calls:
             effect = self.call_effect(module, function, call, depth)
             if effect.kind == "light":
@@ -253,10 +255,10 @@ class CostModel:
             if effect.kind == "cpu" and call.rare:
                 continue  # work in an except handler is an error path: rare, not the thread's load
             if "recursion" in effect.traits and len(effect.steps) == 1:
-                recursive_calls += 1
-                if call.loop is None and recursive_calls == 1 and not self._recurses_again(module, function, call):
-                    # one recursive call outside a loop walks a chain (like a loop over links): weak
-                    effect = Work("cpu", WEAK, effect.traits, effect.steps, effect.reason)
+                if not self._recurses_again(module, function, call):
+                    # one recursive call site walks a chain or a small structure (like a loop over
+                    # links or children): weak.  Two or more (fib(n - 1) + fib(n - 2)) branch: strong.
+                    effect = Work("cpu", WEAK, effect.traits | {"distant"}, effect.steps, effect.reason)
             state = states[call.loop] if call.loop is not None else top
             if effect.kind == "io":
                 state.io.append(effect)
