@@ -1,8 +1,10 @@
 """``# noqa`` handling, the one implementation (the flake8 plugin leaves noqa to flake8).
 
 ``# noqa`` silences every finding on its line; ``# noqa: GIL101`` or a prefix
-(``# noqa: GIL1``) only those codes.  A comment on any physical line of a
-multi-line statement applies to the whole logical line, as in flake8.
+(``# noqa: GIL1``) only those codes, matched by prefix as flake8 does.  A comment on
+any physical line of a multi-line statement applies to the whole logical line, so a
+finding reported at the statement's first line can be silenced where the comment
+fits (flake8 itself looks only at the reported line and multi-line strings).
 """
 
 from __future__ import annotations

@@ -103,9 +103,11 @@ class StartFinder:
         return None if function.qualname == ModuleSummary.MODULE_SCOPE else function
 
     def find(self, modules: List[ModuleSummary]) -> List[StartSite]:
-        self.default_executor_worker = self._default_executor(modules)
         sites: List[StartSite] = []
         for module in modules:
+            # the default executor is the one this module sets, so a file's findings do not
+            # depend on which other files are checked with it
+            self.default_executor_worker = self._default_executor([module])
             for function in module.functions.values():
                 for call in function.calls:
                     if call.args or call.keywords:
@@ -116,7 +118,7 @@ class StartFinder:
         return sites
 
     def _default_executor(self, modules: List[ModuleSummary]) -> str:
-        """``loop.set_default_executor(ProcessPoolExecutor())`` anywhere in the project changes the default."""
+        """``loop.set_default_executor(ProcessPoolExecutor())`` in the module changes its default executor."""
         for module in modules:
             for function in module.functions.values():
                 for call in function.calls:
