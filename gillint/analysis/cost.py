@@ -216,7 +216,12 @@ class CostModel:
             return Work("cpu", STRONG, best.traits, (step,) + best.steps, best.reason)
         if state.releases:
             return Work("releases", 0, frozenset({"releases"}), state.releases[0].steps, state.releases[0].reason)
-        work_ops = [op for op in loop.ops if op != "comparison"]  # comparing alone is a search, not work
+        # Comparing (a search) or moving items between containers (building a list, filling a
+        # dict) is bookkeeping; arithmetic or string work makes a loop over data CPU work.
+        work_ops = [op for op in loop.ops if op in ("arithmetic", "string")]
+        if not work_ops and "collection" in loop.ops and large and (
+                iterations is not None or self._in_large_loop(module, function, loop)):
+            work_ops = ["collection"]  # ...unless there is a great deal of it: nested or large literal loops
         if work_ops and large:
             strong = iterations is not None or self._in_large_loop(module, function, loop)
             ops = _join([op for op in ("arithmetic", "comparison", "string", "collection") if op in loop.ops]) + " work"

@@ -467,7 +467,7 @@ class Summariser:
         while comp is not None:
             bound, bound_name = self.iteration_bound(comp.iter)
             self.push_loop(LoopFact("comprehension", self.span(node), None, bound, bound_name,
-                                    iter_text=self.text(comp.iter)))
+                                    iter_text=self.text(comp.iter), awaits=comp.asynchronous is not None))
             count += 1
             comp = comp.inner_for_in
         self.comprehension_loops[id(node)] = count
