@@ -72,57 +72,114 @@ def to_json(value: Any) -> Any:
 
 def from_json(hint: Any, data: Any, where: str = "entry") -> Any:
     """``data`` decoded as ``hint``; CacheFormatError for anything that does not fit exactly."""
+    return _decoder(hint)(data, where)
+
+
+_DECODERS: Dict[Any, Any] = {}
+
+
+def _decoder(hint: Any) -> Any:
+    """A function (data, where) -> value for ``hint``, built once per type: warm runs decode a lot."""
+    decoder = _DECODERS.get(hint)
+    if decoder is None:
+        decoder = _DECODERS[hint] = _make_decoder(hint)
+    return decoder
+
+
+def _make_decoder(hint: Any) -> Any:  # noqa: C901 - one branch per kind of type
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        if not isinstance(data, dict):
-            raise CacheFormatError("%s: expected an object" % where)
-        hints = _hints(hint)
-        if set(data) != set(hints):
-            raise CacheFormatError("%s: fields differ from %s" % (where, hint.__name__))
-        return hint(**{name: from_json(hints[name], data[name], "%s.%s" % (where, name)) for name in hints})
+        cls = hint
+        hints = _hints(cls)
+        names = frozenset(hints)
+        fields: Dict[str, Any] = {}  # name -> decoder, filled on first use (types refer to themselves)
+
+        def decode_dataclass(data: Any, where: str) -> Any:
+            if type(data) is not dict or data.keys() != names:
+                raise CacheFormatError("%s: expected the fields of %s" % (where, cls.__name__))
+            if not fields:
+                fields.update((name, _decoder(hint)) for name, hint in hints.items())
+            return cls(**{name: fields[name](value, where) for name, value in data.items()})
+        return decode_dataclass
     if hint is bool:
-        if data is True or data is False:
-            return data
-        raise CacheFormatError("%s: expected a boolean" % where)
-    if hint is int or hint is float or hint is str:
-        if type(data) is hint or (hint is float and type(data) is int):
-            return data
-        raise CacheFormatError("%s: expected %s" % (where, hint.__name__))
-    if hint is type(None):
-        if data is None:
-            return None
-        raise CacheFormatError("%s: expected null" % where)
+        def decode_bool(data: Any, where: str) -> Any:
+            if data is True or data is False:
+                return data
+            raise CacheFormatError("%s: expected a boolean" % where)
+        return decode_bool
+    if hint in (int, str, float):
+        exact = hint
+
+        def decode_scalar(data: Any, where: str) -> Any:
+            if type(data) is exact or (exact is float and type(data) is int):
+                return data
+            raise CacheFormatError("%s: expected %s" % (where, exact.__name__))
+        return decode_scalar
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if origin is Union:
-        if data is None and type(None) in args:
-            return None
-        for option in args:
-            if option is type(None):
-                continue
-            try:
-                return from_json(option, data, where)
-            except CacheFormatError:
-                continue
-        raise CacheFormatError("%s: matches none of %s" % (where, hint))
+        options = [a for a in args if a is not type(None)]
+        nullable = len(options) != len(args)
+
+        def decode_union(data: Any, where: str) -> Any:
+            if data is None and nullable:
+                return None
+            for option in options:
+                try:
+                    return _decoder(option)(data, where)
+                except CacheFormatError:
+                    continue
+            raise CacheFormatError("%s: matches none of %s" % (where, hint))
+        return decode_union
     if origin in (tuple, list):
-        if not isinstance(data, list):
-            raise CacheFormatError("%s: expected a list" % where)
-        if origin is list:
-            return [from_json(args[0], item, where) for item in data]
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(from_json(args[0], item, where) for item in data)
-        if len(args) != len(data):
-            raise CacheFormatError("%s: expected %d items" % (where, len(args)))
-        return tuple(from_json(a, item, where) for a, item in zip(args, data))
+        if origin is list or (len(args) == 2 and args[1] is Ellipsis):
+            item_hint = args[0]
+            make = list if origin is list else tuple
+
+            def decode_sequence(data: Any, where: str) -> Any:
+                if type(data) is not list:
+                    raise CacheFormatError("%s: expected a list" % where)
+                if not data:
+                    return make()
+                item = _decoder(item_hint)
+                return make([item(value, where) for value in data])
+            return decode_sequence
+        items = args
+        if all(h is int for h in items):  # spans: the commonest shape by far
+            def decode_ints(data: Any, where: str) -> Any:
+                if type(data) is not list or len(data) != len(items) or any(type(v) is not int for v in data):
+                    raise CacheFormatError("%s: expected %d integers" % (where, len(items)))
+                return tuple(data)
+            return decode_ints
+
+        def decode_fixed(data: Any, where: str) -> Any:
+            if type(data) is not list or len(data) != len(items):
+                raise CacheFormatError("%s: expected %d items" % (where, len(items)))
+            return tuple(_decoder(h)(value, where) for h, value in zip(items, data))
+        return decode_fixed
     if origin is dict:
-        if not isinstance(data, dict):
-            raise CacheFormatError("%s: expected an object" % where)
-        return {from_json(args[0], key, where): from_json(args[1], item, where) for key, item in data.items()}
+        key_hint, value_hint = args
+
+        def decode_dict(data: Any, where: str) -> Any:
+            if type(data) is not dict:
+                raise CacheFormatError("%s: expected an object" % where)
+            key, value = _decoder(key_hint), _decoder(value_hint)
+            return {key(k, where): value(v, where) for k, v in data.items()}
+        return decode_dict
     if origin is frozenset:  # pragma: no cover - not in today's model
-        return frozenset(from_json(args[0], item, where) for item in data)
+        def decode_frozenset(data: Any, where: str) -> Any:
+            if type(data) is not list:
+                raise CacheFormatError("%s: expected a list" % where)
+            return frozenset(_decoder(args[0])(value, where) for value in data)
+        return decode_frozenset
     if hint is Any:  # pragma: no cover - not in today's model
-        return data
-    raise CacheFormatError("%s: cannot decode %r" % (where, hint))
+        return lambda data, where: data
+    if hint is type(None):
+        def decode_none(data: Any, where: str) -> Any:
+            if data is not None:
+                raise CacheFormatError("%s: expected null" % where)
+            return None
+        return decode_none
+    raise CacheFormatError("cannot decode %r" % (hint,))
 
 
 def schema_fingerprint() -> str:
