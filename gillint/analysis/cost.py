@@ -20,7 +20,7 @@ the call graph is followed to a bounded depth.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from ..diagnostics import EvidenceStep, Location
 from .model import CallFact, FunctionSummary, LoopFact, ModuleSummary
@@ -28,6 +28,7 @@ from .project import Project, Resolved
 
 STRONG = 2
 WEAK = 1
+CACHING_DECORATORS = frozenset({"cache", "lru_cache", "cached_property"})
 # Evidence more calls away than this from the function counts as weak.
 DIRECT_CALLS = 3
 # A loop nested in a literal loop of fewer items than this is not "nested loops" work.
@@ -83,6 +84,8 @@ class CostModel:
         self.min_iterations = min_iterations
         self.max_depth = max_depth
         self._memo: Dict[Tuple[str, str], Work] = {}
+        self._memo_at_depth: Dict[Tuple[Tuple[str, str], int], Work] = {}
+        self._cutoffs = 0
         self._in_progress: Dict[Tuple[str, str], int] = {}
 
     # ---------------------------------------------------------------- entry
@@ -90,16 +93,25 @@ class CostModel:
         key = (module.path, function.qualname)
         if key in self._memo:
             return self._memo[key]
+        if (key, depth) in self._memo_at_depth:
+            return self._memo_at_depth[(key, depth)]
         if key in self._in_progress:
             return Work("recursion")
         if depth > self.max_depth:
+            self._cutoffs += 1
             return LIGHT
         self._in_progress[key] = depth
+        cutoffs = self._cutoffs
         try:
             result = self._analyse(module, function, depth)
         finally:
             del self._in_progress[key]
-        self._memo[key] = result
+        if self._cutoffs == cutoffs:
+            self._memo[key] = result
+        else:
+            # the depth limit cut this analysis short: the answer holds only at this depth,
+            # or a caller nearer the work would inherit a truncated "light"
+            self._memo_at_depth[(key, depth)] = result
         return result
 
     def resolve_callable(self, resolved: Resolved) -> Optional[Tuple[ModuleSummary, FunctionSummary]]:
@@ -124,6 +136,12 @@ class CostModel:
             target = self.resolve_callable(resolved) if resolved.kind in ("function", "partial") else None
         if target is not None:
             callee_module, callee = target
+            if any(d.rsplit(".", 1)[-1] in CACHING_DECORATORS for d in callee.decorators):
+                return LIGHT  # computed once and then looked up: not a cost of every call
+            if callee.is_async and function.is_async:
+                # awaiting another coroutine: its own work is reported there, and for this
+                # coroutine the call is a point where it may suspend
+                return Work("io", 0, frozenset({"io"}), (), "awaits a coroutine", True)
             # A coroutine that calls itself awaits itself: that is not CPU-bound recursion.
             recursion = Work("io", 0, frozenset({"io"}), (), "awaits", True) if callee.is_async else None
             if callee is function and callee_module is module:
@@ -176,6 +194,10 @@ class CostModel:
             bound = loop.bound
             if bound is None and loop.bound_name:
                 bound = module.constants.get(loop.bound_name)
+            root = loop.iter_root
+            if bound is None and root and loop.iter_text in (root, root + ".items()", root + ".keys()", root + ".values()"):
+                # a literal collection bound to a local or module-level name
+                bound = function.sizes.get(root, module.sizes.get(root))
             if bound is None:
                 return None
             total *= bound
@@ -183,7 +205,7 @@ class CostModel:
         return total
 
     def _loop_work(self, module: ModuleSummary, function: FunctionSummary, index: int, state: _LoopState,
-                   child_cpu: List[Work]) -> Work:
+                   child_cpu: List[Work], waits: Sequence[bool] = ()) -> Work:
         loop: LoopFact = function.loops[index]
         label = function_label(module, function)
         here = location(module, loop.span)
@@ -201,8 +223,10 @@ class CostModel:
         heavy = state.heavy + child_cpu
         if heavy:
             best = max(heavy, key=lambda w: w.strength)
-            strength = STRONG if large and "distant" not in best.traits else best.strength
-            if has_io and strength < STRONG:
+            strength = STRONG if large and not best.traits & {"distant", "flat"} else best.strength
+            if has_io and (strength < STRONG or best.strength < STRONG):
+                # weak work next to a wait in every iteration (a few lines of each message
+                # received): the wait dominates; only strong work makes the loop CPU-bound
                 return Work("io", 0, frozenset({"io"}), state.io[0].steps, state.io[0].reason, True)
             note = "loop over %s" % _short(loop.iter_text) if loop.kind != "while" else "while loop"
             step = EvidenceStep(label, note, here)
@@ -220,10 +244,10 @@ class CostModel:
         # dict) is bookkeeping; arithmetic or string work makes a loop over data CPU work.
         work_ops = [op for op in loop.ops if op in ("arithmetic", "string")]
         if not work_ops and "collection" in loop.ops and large and (
-                iterations is not None or self._in_large_loop(module, function, loop)):
+                iterations is not None or self._in_large_loop(module, function, loop, waits)):
             work_ops = ["collection"]  # ...unless there is a great deal of it: nested or large literal loops
         if work_ops and large:
-            strong = iterations is not None or self._in_large_loop(module, function, loop)
+            strong = iterations is not None or self._in_large_loop(module, function, loop, waits)
             ops = _join([op for op in ("arithmetic", "comparison", "string", "collection") if op in loop.ops]) + " work"
             what = "while loop" if loop.kind == "while" else (
                 "comprehension over %s" % _short(loop.iter_text) if loop.kind == "comprehension" else "loop over %s" % _short(loop.iter_text))
@@ -242,9 +266,15 @@ class CostModel:
                 count += 1
         return count > 1
 
-    def _in_large_loop(self, module: ModuleSummary, function: FunctionSummary, loop: LoopFact) -> bool:
+    def _in_large_loop(self, module: ModuleSummary, function: FunctionSummary, loop: LoopFact,
+                       waits: Sequence[bool] = ()) -> bool:
         if loop.parent is None or function.loops[loop.parent].walk:
             return False
+        if loop.parent < len(waits) and waits[loop.parent]:
+            return False  # the outer loop waits each iteration: it is paced by I/O, not a product of data
+        outer_loop = function.loops[loop.parent]
+        if loop.iter_root and loop.iter_root in outer_loop.targets:
+            return False  # ``for k, vs in d.items(): for v in vs`` walks one collection once: not a product
         outer = self.iterations(module, function, loop.parent)
         return outer is None or outer >= NESTED_OUTER_MINIMUM
 
@@ -273,6 +303,7 @@ class CostModel:
                 state.gil_calls.append(effect)
             elif effect.kind == "cpu":
                 state.heavy.append(effect)
+        waits = [bool(states[i].io) or loops[i].awaits for i in range(len(loops))]
         # Loops are listed parents first: walk them backwards so children are done first.
         loop_work: List[Work] = [LIGHT] * len(loops)
         children_cpu: List[List[Work]] = [[] for _ in loops]
@@ -281,11 +312,15 @@ class CostModel:
             state = states[index]
             if children_io[index] and not state.io:
                 state.io.append(Work("io", 0, frozenset({"io"}), (), "waits on I/O", True))
-            result = self._loop_work(module, function, index, state, children_cpu[index])
+            result = self._loop_work(module, function, index, state, children_cpu[index], waits)
             loop_work[index] = result
             parent = loops[index].parent
             if parent is not None:
                 if result.is_cpu and not loops[index].rare:
+                    if loops[index].iter_root and loops[index].iter_root in loops[parent].targets:
+                        # the inner loop walks the outer loop's own element: one pass, not a product
+                        result = Work(result.kind, result.strength, result.traits | {"flat"}, result.steps,
+                                      result.reason, result.has_io)
                     children_cpu[parent].append(result)
                 elif result.kind == "io" or result.has_io:
                     children_io[parent] = True

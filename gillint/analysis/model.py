@@ -64,6 +64,8 @@ class LoopFact:
     iter_text: str = ""
     awaits: bool = False  # the body awaits (or it is an async for): it yields to the event loop each iteration
     walk: bool = False  # ``while node: ... node = node.parent``: follows links of a structure, not data
+    targets: Tuple[str, ...] = ()  # names the loop binds (``for k, v in ...``)
+    iter_root: str = ""  # first name of the iterable (``vs`` in ``vs.items()``)
     rare: bool = False  # inside an ``except`` handler: an error path
 
 
@@ -83,6 +85,7 @@ class FunctionSummary:
     local_defs: Dict[str, str] = field(default_factory=dict)  # name -> qualname of nested def
     assigns: Dict[str, Ref] = field(default_factory=dict)  # local name -> what was assigned last
     returns: List[Ref] = field(default_factory=list)
+    sizes: Dict[str, int] = field(default_factory=dict)  # locals bound to literal collections: their lengths
     awaits: int = 0
     decorators: Tuple[str, ...] = ()
 
@@ -109,6 +112,7 @@ class ModuleSummary:
     classes: Dict[str, ClassSummary] = field(default_factory=dict)
     assigns: Dict[str, Ref] = field(default_factory=dict)  # module-level names
     constants: Dict[str, int] = field(default_factory=dict)  # module-level integer constants
+    sizes: Dict[str, int] = field(default_factory=dict)  # module-level literal collections: their lengths
     source_lines: int = 0
     parsed: bool = True  # False for files the prefilter skipped (no start site, no async)
 

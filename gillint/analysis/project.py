@@ -126,6 +126,8 @@ class Project:
                 external = self.external_bases(module, klass)
                 if external:
                     return self.walk(Resolved("external", name=external[0]), rest, _steps + 1)
+                # never the class's own method: super() looks past it (mixins, unknown bases)
+                return Resolved("unknown", name="super().%s of %s" % (rest[0], klass.name))
             return self.walk(current, rest, _steps + 1)
         return self.walk(self.lookup(module, function, head, _steps + 1), rest, _steps + 1)
 

@@ -78,6 +78,38 @@ def dotted_name(node: cst.BaseExpression) -> str:
         return ""
 
 
+def _unsubscript(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``Base[T]`` -> ``Base``: a generic base is still that base."""
+    return node.value if isinstance(node, cst.Subscript) else node
+
+
+def bound_names(target: cst.BaseExpression) -> Tuple[str, ...]:
+    """The names a for-target binds: ``k``, ``(k, v)``, ``[a, (b, c)]``."""
+    if isinstance(target, cst.Name):
+        return (target.value,)
+    if isinstance(target, (cst.Tuple, cst.List)):
+        names: Tuple[str, ...] = ()
+        for element in target.elements:
+            names += bound_names(element.value)
+        return names
+    return ()
+
+
+def root_name(node: cst.BaseExpression) -> str:
+    """The first name of an iterable expression: ``vs`` for ``vs``, ``vs.items()``, ``vs[1:]``."""
+    while True:
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, cst.Attribute):
+            node = node.value
+        elif isinstance(node, cst.Call):
+            node = node.func
+        elif isinstance(node, cst.Subscript):
+            node = node.value
+        else:
+            return ""
+
+
 def literal_int(node: cst.BaseExpression, constants: Optional[Dict[str, int]] = None) -> Optional[int]:
     """The value of a small constant integer expression (``10_000``, ``10**6``, ``N * 2``)."""
     if isinstance(node, cst.Integer):
@@ -282,7 +314,8 @@ class Summariser:
             name=node.name.value,
             span=self.span(node),
             name_span=self.span(node.name),
-            bases=tuple(dotted_name(arg.value) for arg in node.bases if not arg.keyword and dotted_name(arg.value)),
+            bases=tuple(base for base in (dotted_name(_unsubscript(arg.value)) for arg in node.bases if not arg.keyword)
+                        if base),
         )
         self.summary.classes[qualname] = klass
         self.scopes.append(_Scope("class", qualname, klass=klass))
@@ -384,7 +417,8 @@ class Summariser:
     def visit_For(self, node: cst.For) -> None:
         bound, bound_name = self.iteration_bound(node.iter)
         self.push_loop(LoopFact("for", self.span(node), None, bound, bound_name, iter_text=self.text(node.iter),
-                                awaits=node.asynchronous is not None))
+                                awaits=node.asynchronous is not None, targets=bound_names(node.target),
+                                iter_root=dotted_name(node.iter).split(".", 1)[0] or root_name(node.iter)))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         self.in_handler += 1
@@ -467,7 +501,8 @@ class Summariser:
         while comp is not None:
             bound, bound_name = self.iteration_bound(comp.iter)
             self.push_loop(LoopFact("comprehension", self.span(node), None, bound, bound_name,
-                                    iter_text=self.text(comp.iter), awaits=comp.asynchronous is not None))
+                                    iter_text=self.text(comp.iter), awaits=comp.asynchronous is not None,
+                                    targets=bound_names(comp.target), iter_root=root_name(comp.iter)))
             count += 1
             comp = comp.inner_for_in
         self.comprehension_loops[id(node)] = count
@@ -523,6 +558,15 @@ class Summariser:
         value = self.ref(node.value)
         for target in node.targets:
             self.bind(target.target, value)
+        size = len(node.value.elements) if isinstance(node.value, (cst.List, cst.Tuple, cst.Set, cst.Dict)) else None
+        if len(self.scopes) > 1 and self.scopes[-1].kind == "function":
+            sizes = self.function.sizes
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    if size is not None:
+                        sizes[target.target.value] = size
+                    else:
+                        sizes.pop(target.target.value, None)
         if len(self.scopes) == 1:
             number = literal_int(node.value, self.summary.constants)
             for target in node.targets:
@@ -531,6 +575,10 @@ class Summariser:
                         self.summary.constants[target.target.value] = number
                     else:
                         self.summary.constants.pop(target.target.value, None)
+                    if size is not None:
+                        self.summary.sizes[target.target.value] = size
+                    else:
+                        self.summary.sizes.pop(target.target.value, None)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
@@ -541,6 +589,11 @@ class Summariser:
                     self.summary.constants[node.target.value] = number
 
     def visit_With(self, node: cst.With) -> None:
+        if node.asynchronous is not None:  # ``async with`` awaits __aenter__/__aexit__
+            self.function.awaits += 1
+            index = self.current_loop()
+            if index is not None:
+                self.function.loops[index].awaits = True
         for item in node.items:
             if item.asname is not None:
                 self.bind(item.asname.name, self.ref(item.item))
