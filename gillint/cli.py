@@ -131,6 +131,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     result = lint_paths(args.paths or ["."], config, cache=cache, jobs=args.jobs or available_cores())
     if cache is not None and cache.warning:
         print("gillint: warning: %s" % cache.warning, file=sys.stderr)
+    if result.files_checked == 0:
+        print("gillint: warning: no Python files to check in %s (all excluded, or none there)"
+              % ", ".join(args.paths or ["."]), file=sys.stderr)
     stream = sys.stdout
     color = args.format == "text" and not args.output and use_color(args.color, stream)
     document = render(args.format, result, color=color, statistics=args.statistics, quiet=args.quiet)

@@ -192,25 +192,47 @@ def code_enabled(code: str, select: Sequence[str], extend_select: Sequence[str],
     return positive >= 0 and positive > negative
 
 
-def matches(path: str, patterns: Sequence[str], root: Optional[Path]) -> bool:
-    """gitignore-style matching of a path against patterns (a name, a glob, or a relative path)."""
+def matches(path: str, patterns: Sequence[str], root: Optional[Path], base: Optional[Path] = None) -> bool:
+    """gitignore-style matching of a path against patterns.
+
+    A pattern with a ``/`` matches the path relative to ``root`` (the directory of the
+    configuration file); a pattern without one matches any component of the path below
+    ``base`` (the directory being walked), so that checking ``.../site-packages/pkg``
+    does not exclude everything because a parent is called ``site-packages``.
+    """
     from fnmatch import fnmatch
 
     candidate = Path(path)
-    try:
-        relative = candidate.resolve().relative_to(root).as_posix() if root is not None else candidate.as_posix()
-    except ValueError:
-        relative = candidate.as_posix()
-    parts = relative.split("/")
+    absolute = candidate.resolve()
+    relative: Optional[str] = None
+    if root is not None:
+        try:
+            relative = absolute.relative_to(root).as_posix()
+        except ValueError:
+            relative = None
+    below = relative if relative is not None else candidate.as_posix()
+    if base is not None:
+        try:
+            below = absolute.relative_to(base.resolve()).as_posix()
+        except ValueError:
+            pass
+    parts = below.split("/")
     for pattern in patterns:
         cleaned = pattern.rstrip("/")
         if "/" in cleaned.lstrip("./"):
             cleaned = cleaned[2:] if cleaned.startswith("./") else cleaned.lstrip("/")
-            if fnmatch(relative, cleaned) or fnmatch(relative, cleaned + "/*"):
+            target = relative if relative is not None else below
+            if fnmatch(target, cleaned) or fnmatch(target, cleaned + "/*"):
                 return True
         elif any(fnmatch(part, cleaned) for part in parts):
             return True
     return False
+
+
+def user_excludes(config: "Config") -> Tuple[str, ...]:
+    """The exclude patterns the user chose (not the built-in defaults): they apply to named files too."""
+    chosen = () if tuple(config.exclude) == DEFAULT_EXCLUDE else tuple(config.exclude)
+    return chosen + tuple(config.extend_exclude)
 
 
 def merge_cli(config: Config, select: Optional[List[str]], extend_select: Optional[List[str]],

@@ -153,11 +153,14 @@ def parse(text: str, path: str) -> cst.Module:
 def iter_python_files(paths: Sequence[Union[str, Path]], config: Config) -> Iterator[Tuple[str, Optional[SourceError]]]:
     """Each Python file under ``paths`` (deduplicated, excludes applied), or an error for a bad path.
 
-    A path named explicitly is checked even if it has no .py suffix; excludes apply
-    to files found by walking directories (and to explicit paths, like ruff's
-    --force-exclude, because pre-commit passes every staged file explicitly).
+    A path named explicitly is checked even if it has no .py suffix.  Every exclude
+    applies to files found by walking directories (matched below the directory
+    walked); the user's own excludes also apply to files named explicitly, because
+    pre-commit names every staged file, while the built-in defaults (``build``,
+    ``site-packages``...) never hide a file the user named.
     """
     patterns = tuple(config.exclude) + tuple(config.extend_exclude)
+    explicit_patterns = config_mod.user_excludes(config)
     seen = set()
     for given in paths:
         path = Path(given)
@@ -175,7 +178,7 @@ def iter_python_files(paths: Sequence[Union[str, Path]], config: Config) -> Iter
                     seen.add(key)
                     yield found, None
             continue
-        if config_mod.matches(text, patterns, config.root):
+        if explicit_patterns and config_mod.matches(text, explicit_patterns, config.root):
             continue
         key = os.path.realpath(path)
         if key not in seen:
@@ -196,11 +199,12 @@ def _walk(top: Path, patterns: Sequence[str], root: Optional[Path]) -> Iterator[
             dirnames[:] = []
             continue
         visited.add(real)
-        dirnames[:] = sorted(d for d in dirnames if not config_mod.matches(os.path.join(directory, d), patterns, root))
+        dirnames[:] = sorted(d for d in dirnames
+                             if not config_mod.matches(os.path.join(directory, d), patterns, root, top))
         for name in sorted(filenames):
             if name.endswith(".py"):
                 full = os.path.join(directory, name)
-                if not config_mod.matches(full, patterns, root):
+                if not config_mod.matches(full, patterns, root, top):
                     yield full
     for failed in errors:
         yield failed

@@ -161,3 +161,24 @@ def test_target_version_free_threaded_changes_the_message(tmp_path: Path) -> Non
     assert [d.remedy.value for d in default] == ["vectorise"]
     assert [d.remedy.value for d in free] == ["free-threaded"]
     assert "free-threaded build" in free[0].message
+
+
+def test_default_excludes_apply_below_the_walked_directory_only(tmp_path: Path) -> None:
+    package = tmp_path / "lib" / "site-packages" / "pkg"
+    write(package / "work.py", THREAD_CODE)
+    write(package / "build" / "generated.py", THREAD_CODE)
+    result = lint_paths([package], Config())
+    assert [Path(d.path).name for d in result.diagnostics] == ["work.py"]
+    # a file named explicitly is never hidden by the built-in defaults...
+    named = lint_paths([package / "build" / "generated.py"], Config())
+    assert [Path(d.path).name for d in named.diagnostics] == ["generated.py"]
+    # ...but the user's own excludes apply to it (pre-commit names every staged file)
+    mine = lint_paths([package / "build" / "generated.py"], Config(extend_exclude=("build",)))
+    assert mine.files_checked == 0
+
+
+def test_nothing_to_check_is_said(run_gillint, tmp_path: Path) -> None:
+    write(tmp_path / "src" / "gen" / "x.py", THREAD_CODE)
+    result = run_gillint("check", "src", "--exclude", "gen", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "gillint: warning: no Python files to check in src" in result.stderr
