@@ -96,9 +96,14 @@ def decode(raw: bytes) -> str:
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
+def _open_nonblocking(path: str, flags: int) -> int:
+    """Opening a named pipe for reading would wait for a writer: never wait (regular files ignore the flag)."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
 def read_file(path: Union[str, Path], max_bytes: int = MAX_FILE_BYTES) -> str:
     try:
-        with open(path, "rb") as handle:
+        with open(path, "rb", opener=_open_nonblocking) as handle:
             status = os.fstat(handle.fileno())
             if not stat.S_ISREG(status.st_mode):  # a FIFO or a device would block or never end
                 raise SourceError("not a regular file (a pipe, socket or device)")
