@@ -244,6 +244,7 @@ class DiskCache(SummaryCache):
         self.written = 0
         self.warning: Optional[str] = None  # set when writing failed: the run goes on without the cache
         self._records: Dict[str, FileRecord] = {}
+        self._absent: set = set()  # keys with no usable entry on disk: looked up once
         self._prepared = False
 
     # -- the engine's interface
@@ -252,18 +253,20 @@ class DiskCache(SummaryCache):
 
     def get_record(self, key: str) -> Optional[FileRecord]:
         record = self._records.get(key)
-        if record is not None:
+        if record is not None or key in self._absent:
             return record
         entry = self._entry_path(key)
         try:
             raw = entry.read_bytes()
         except OSError:
             self.misses += 1
+            self._absent.add(key)
             return None
         try:
             record = self.decode(key, raw)
         except (CacheFormatError, ValueError, TypeError, RecursionError):
             self.rejected += 1
+            self._absent.add(key)
             return None
         self.hits += 1
         self._records[key] = record

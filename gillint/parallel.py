@@ -115,8 +115,10 @@ def do_task(task: Task, settings: Settings, _compiled: Dict[str, Any] = {}) -> F
         else:
             record.summary_error = failure
     except MemoryError:
-        failure = ("ran out of memory while analysing this file", 1, 1)
-        record = FileRecord(error=failure if task.triage else None, summary_error=None if task.triage else failure)
+        record = _failure_record(task, ("ran out of memory while analysing this file", 1, 1))
+    except Exception as exc:  # a bug must cost one file, not the run
+        record = _failure_record(task, ("internal error while analysing this file (%s: %s); please report it"
+                                        % (type(exc).__name__, exc), 1, 1))
     return record
 
 
