@@ -338,10 +338,28 @@ class Engine:
         for key in (path, str(file_path)):
             if key in self.summaries:
                 return self.summaries[key]
-        if self._prefetching:  # note it; the batch is summarised in parallel after this pass
+        if self._prefetching:  # a cached summary now; else note it: the batch is summarised in parallel
+            cached = self._cached_summary(path, file_path)
+            if cached is not None:
+                return cached
             self._wanted.append((path, str(file_path)))
             return None
         return self._load_now(path, file_path)
+
+    def _cached_summary(self, path: str, file_path: Path) -> Optional[ModuleSummary]:
+        if self.cache is None:
+            return None
+        try:
+            text = self.texts.get(path)
+            task = self._task(path, text if text is not None else read_file(file_path), triage=False)
+        except SourceError:
+            return None
+        record = self.cache.get_record(self.cache.key(self.kb.fingerprint, task.path, task.module_name,
+                                                      task.is_package, task.text))
+        if record is None or record.summary is None:
+            return None
+        self.summaries[path] = record.summary
+        return record.summary
 
     def _load_now(self, path: str, file_path: Path) -> Optional[ModuleSummary]:
         text = self.texts.get(path)
