@@ -70,10 +70,21 @@ def check(paths: Sequence[Path], label: str) -> Dict[str, object]:
     for error in errors:
         if "internal error" in error["message"] or "crashed" in error["message"] or "worker" in error["message"]:
             problems.append("%s: %s" % (error["path"], error["message"]))
-    size = sum(f.stat().st_size for p in paths for f in (p.rglob("*.py") if p.is_dir() else [p]) if f.is_file())
+    size = sum(_python_bytes(p) for p in paths)
     reasons = collections.Counter(_reason(e["message"]) for e in errors)
     return {"label": label, "files": document.get("files_checked", 0), "mb": size / 1e6, "errors": len(errors),
             "findings": len(document["diagnostics"]) - len(errors), "reasons": reasons, "problems": problems, "wall": wall}
+
+
+def _python_bytes(top: Path) -> int:
+    """Bytes of the .py files gillint walks (its default excludes, such as site-packages, apply)."""
+    from gillint.config import DEFAULT_EXCLUDE
+
+    total = 0
+    for directory, dirnames, filenames in os.walk(str(top)):
+        dirnames[:] = [d for d in dirnames if d not in DEFAULT_EXCLUDE and d != "dist-packages"]
+        total += sum(os.path.getsize(os.path.join(directory, f)) for f in filenames if f.endswith(".py"))
+    return total
 
 
 def _reason(message: str) -> str:

@@ -218,12 +218,14 @@ def run_benchmark(rounds: int, tools: Path, output: Path) -> None:
                 samples[name].append(result)
                 print("round %d  %-26s %7.2f s wall %7.2f s CPU %7.1f MB" % (index + 1, name, result["wall"],
                                                                              result["cpu"], result["mem"]), flush=True)
+            # Written after every round: an interrupted run still leaves the rounds it finished.
+            load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
+            medians = {name: {key: statistics.median(s[key] for s in runs) for key in ("wall", "cpu", "mem")}
+                       for name, runs in samples.items()}
+            output.write_text(render(medians, samples, corpora, tool_versions, index + 1, load_before, load_after),
+                              encoding="utf-8")
+            print("wrote %s (%d of %d rounds)" % (output, index + 1, rounds), flush=True)
         touched.write_bytes(original)
-    load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
-    medians = {name: {key: statistics.median(s[key] for s in runs) for key in ("wall", "cpu", "mem")}
-               for name, runs in samples.items()}
-    output.write_text(render(medians, samples, corpora, tool_versions, rounds, load_before, load_after), encoding="utf-8")
-    print("wrote %s" % output)
 
 
 def _touch(path: Path, original: bytes, index: int) -> None:
