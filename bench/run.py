@@ -185,7 +185,7 @@ def gillint_command(target: str, *extra: str) -> List[str]:
 
 # ---------------------------------------------------------------------------- the benchmark
 
-def run_benchmark(rounds: int, tools: Path, output: Path) -> None:
+def run_benchmark(rounds: int, tools: Path, output: Path, without: Sequence[str] = ()) -> None:
     bin_dir = ensure_tools(tools)
     tool_versions = versions(bin_dir)
     files = stdlib_files()
@@ -211,6 +211,7 @@ def run_benchmark(rounds: int, tools: Path, output: Path) -> None:
             ("gillint cold, 1/2 corpus", lambda i: gillint_command("lib", "--no-cache"), "half"),
             ("gillint cold, 1/4 corpus", lambda i: gillint_command("lib", "--no-cache"), "quarter"),
         ]
+        cases = [case for case in cases if case[0] not in without]
         samples: Dict[str, List[Dict[str, float]]] = {name: [] for name, _, _ in cases}
         for index in range(rounds):
             for name, command, corpus in cases:
@@ -247,8 +248,9 @@ def render(medians, samples, corpora, tool_versions, rounds, load_before, load_a
     from gillint.parallel import available_cores
 
     all_files, all_bytes = corpora["all"]
+    missing = {"wall": float("nan"), "cpu": float("nan"), "mem": float("nan")}
     cold, warm, touched = medians["gillint cold"], medians["gillint warm"], medians["gillint one file touched"]
-    flake8, fixit, ruff = medians["flake8"], medians["Fixit"], medians["ruff"]
+    flake8, fixit, ruff = (medians.get(name, missing) for name in ("flake8", "Fixit", "ruff"))
     lines = [
         "# Benchmark results",
         "",
@@ -427,12 +429,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     parser.add_argument("--tools", help="where to keep the other tools' virtual environment")
     parser.add_argument("--output", help="the report (default bench/results.md or bench/profile.md)")
+    parser.add_argument("--without", action="append", default=[], metavar="RUN",
+                        help="leave a run out, by its name in the report (e.g. Fixit); repeatable")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.mode == "profile":
         run_profile(Path(args.output) if args.output else HERE / "profile.md")
     else:
-        run_benchmark(args.rounds, tools_dir(args.tools), Path(args.output) if args.output else HERE / "results.md")
+        run_benchmark(args.rounds, tools_dir(args.tools), Path(args.output) if args.output else HERE / "results.md",
+                      args.without)
     return 0
 
 
