@@ -280,17 +280,7 @@ class DiskCache(SummaryCache):
             self._prepare()
             entry = self._entry_path(key)
             entry.parent.mkdir(exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=str(entry.parent))
-            try:
-                with os.fdopen(handle, "wb") as stream:
-                    stream.write(self.encode(key, record))
-                os.replace(temporary, str(entry))
-            except BaseException:
-                try:
-                    os.unlink(temporary)
-                except OSError:
-                    pass
-                raise
+            _write_atomic(entry, self.encode(key, record))
             self.written += 1
         except OSError as exc:
             self.warning = "cannot write the cache in %s (%s); results are not cached" % (

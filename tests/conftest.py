@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,36 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 SHARED = ROOT.parent / "shared"
+
+# A module whose thread runs a CPU-bound loop: GIL101 at its last line.
+CPU_BOUND_THREAD = """\
+import threading
+
+
+def crunch(n):
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def start():
+    threading.Thread(target=crunch, args=(10,)).start()
+"""
+# A script whose thread runs a large CPU-bound loop: GIL101 at line 11.
+CPU_BOUND_SCRIPT = """\
+import threading
+
+
+def work():
+    total = 0
+    for i in range(10_000_000):
+        total += i * i
+    return total
+
+
+threading.Thread(target=work).start()
+"""
 
 
 def gillint_command() -> list:

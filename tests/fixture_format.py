@@ -14,7 +14,7 @@ import io
 import re
 import tokenize
 from pathlib import Path
-from typing import Dict, List, Optional, Set, Tuple
+from typing import List, Optional, Tuple
 
 EXPECT = re.compile(r"^(GIL\d{3})(?::(\d+))?$")
 Expectation = Tuple[str, int, str, Optional[int]]  # path, line, code, column

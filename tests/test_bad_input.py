@@ -11,20 +11,10 @@ import pytest
 
 from gillint import engine
 from gillint.config import Config
+from conftest import CPU_BOUND_SCRIPT
 from gillint.engine import lint_paths
 
-GOOD = """import threading
-
-
-def work():
-    total = 0
-    for i in range(10_000_000):
-        total += i * i
-    return total
-
-
-threading.Thread(target=work).start()
-"""
+GOOD = CPU_BOUND_SCRIPT
 GOOD_FINDING = ("good.py", 11, "GIL101")
 
 

@@ -15,7 +15,6 @@ import pytest
 from gillint.cache import CACHEDIR_TAG, DiskCache, default_cache_dir, from_json, to_json, CacheFormatError
 from gillint.config import Config
 from gillint.engine import _summarise_guarded, lint_paths
-from gillint.analysis.model import ModuleSummary
 from gillint.parallel import FileRecord
 
 CALLER = """import threading

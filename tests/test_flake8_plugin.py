@@ -8,30 +8,17 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, Optional, Set, Tuple
 
 import pytest
 
-from conftest import FIXTURES, ROOT, gillint_command
+from conftest import FIXTURES, ROOT, gillint_command, CPU_BOUND_THREAD
 from fixture_format import expectations, fixture_units
 
 FORMAT = "%(path)s|%(row)d|%(col)d|%(code)s|%(text)s"
 Finding = Tuple[str, int, int, str, str]  # resolved path, line, 1-based column, code, message
 
-THREADED = textwrap.dedent("""\
-    import threading
-
-
-    def crunch(n):
-        total = 0
-        for i in range(n):
-            total += i * i
-        return total
-
-
-    def start():
-        threading.Thread(target=crunch, args=(10,)).start()
-    """)
+THREADED = CPU_BOUND_THREAD
 
 
 def run_flake8(*args: str, cwd: Path, input: Optional[str] = None) -> subprocess.CompletedProcess:

@@ -13,24 +13,14 @@ import pytest
 
 from gillint import engine, parallel
 from gillint.config import Config
+from conftest import CPU_BOUND_SCRIPT
 from gillint.engine import lint_paths
 from gillint.parallel import available_cores
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 
-GOOD = """import threading
-
-
-def work():
-    total = 0
-    for i in range(10_000_000):
-        total += i * i
-    return total
-
-
-threading.Thread(target=work).start()
-"""
+GOOD = CPU_BOUND_SCRIPT
 
 fork_only = pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(),
                                reason="the patched analysis reaches workers only when they are forked")

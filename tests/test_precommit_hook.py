@@ -18,24 +18,11 @@ from typing import Dict
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, CPU_BOUND_THREAD
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 
-CPU_BOUND = textwrap.dedent("""\
-    import threading
-
-
-    def crunch(n):
-        total = 0
-        for i in range(n):
-            total += i * i
-        return total
-
-
-    def start():
-        threading.Thread(target=crunch, args=(10,)).start()
-    """)
+CPU_BOUND = CPU_BOUND_THREAD
 
 CLEAN = textwrap.dedent("""\
     import threading

@@ -7,7 +7,7 @@ from typing import Iterable
 from ..analysis.cost import STRONG
 from ..diagnostics import Confidence, Diagnostic, Remedy, describe_path
 from . import remedy as remedies
-from .base import Example, Facts, Rule, register, target_name, verify_target
+from .base import Example, Facts, Rule, register, target_name
 
 
 @register
@@ -191,8 +191,7 @@ class CpuBoundWorkOffloadedToThread(Rule):
                 remedy = Remedy.PROCESSES
                 text = ("use `await loop.run_in_executor(process_pool, %s, ...)` with a concurrent.futures."
                         "ProcessPoolExecutor; %s" % (name, remedies.picklable_note(name)))
-            yield self.diagnostic(site.module, site.span, message, remedy, text, work, verify_target(site, target),
-                                  confidence=confidence, properties=(("api", site.api), ("worker", site.worker)))
+            yield self.site_diagnostic(site, message, remedy, text, work, target, confidence)
 
     VALID = (
         Example(

@@ -97,6 +97,16 @@ class Rule:
         )
 
 
+    def site_diagnostic(self, site: StartSite, message: str, remedy: Remedy, remedy_text: str,
+                        work: Optional[Work] = None,
+                        target: Optional[Tuple[ModuleSummary, FunctionSummary]] = None,
+                        confidence: Confidence = Confidence.HIGH) -> Diagnostic:
+        """A finding at a start site: located there, with its API, worker and verifier target."""
+        return self.diagnostic(site.module, site.span, message, remedy, remedy_text, work,
+                               verify_target(site, target) if work is not None else None, confidence,
+                               properties=(("api", site.api), ("worker", site.worker)))
+
+
 REGISTRY: Dict[str, Type[Rule]] = {}
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, Optional
 
 from ..analysis.model import FunctionSummary, ModuleSummary
 from ..analysis.project import Resolved
-from ..analysis.starts import StartSite
 from ..diagnostics import Diagnostic, Remedy, describe_path
 from . import remedy as remedies
-from .base import Example, Facts, Rule, register, target_name, verify_target
+from .base import Example, Facts, Rule, register, target_name
 
 PROCESS_FAMILIES = ("executor", "process", "run_in_executor")
 
@@ -73,8 +72,7 @@ class CpuBoundThreadPoolMap(Rule):
                         + remedies.picklable_note(name))
             message = "`%s` is CPU-bound and holds the GIL, but %s runs it on threads: %s" % (
                 name, site.api.rsplit(".", 1)[0], describe_path(work.steps))
-            yield self.diagnostic(site.module, site.span, message, remedy, text, work, verify_target(site, target),
-                                  properties=(("api", site.api), ("worker", site.worker)))
+            yield self.site_diagnostic(site, message, remedy, text, work, target)
 
     VALID = (
         Example(
@@ -162,8 +160,7 @@ class IoBoundProcessPoolTask(Rule):
                       "start-up and pickling cost: %s" % (name, site.api, describe_path(work.steps))
             text = ("run `%s` on a ThreadPoolExecutor (or threading.Thread), or make it a coroutine and use asyncio; "
                     "keep process pools for CPU-bound work" % name)
-            yield self.diagnostic(site.module, site.span, message, Remedy.THREADS, text, work, verify_target(site, target),
-                                  properties=(("api", site.api), ("worker", site.worker)))
+            yield self.site_diagnostic(site, message, Remedy.THREADS, text, work, target)
 
     VALID = (
         Example(
@@ -270,8 +267,7 @@ class UnpicklableProcessTarget(Rule):
                       "start methods (the default on macOS, Windows, and Linux from Python 3.14)" % (
                           site.target_text, why, site.api)
             text = "define the function at module level and bind extra arguments with functools.partial"
-            yield self.diagnostic(site.module, site.span, message, Remedy.PICKLABLE, text,
-                                  properties=(("api", site.api), ("worker", site.worker)))
+            yield self.site_diagnostic(site, message, Remedy.PICKLABLE, text)
 
     VALID = (
         Example(

@@ -7,7 +7,7 @@ from typing import Iterable, Sequence
 from ..analysis.starts import StartSite
 from ..diagnostics import Diagnostic, describe_path
 from . import remedy as remedies
-from .base import Example, Facts, Rule, iter_sites, register, target_name, verify_target
+from .base import Example, Facts, Rule, iter_sites, register, target_name
 
 
 class _CpuOnThreads(Rule):
@@ -32,8 +32,7 @@ class _CpuOnThreads(Rule):
         else:
             message = "%s `%s` is CPU-bound and holds the GIL, so threads run it one at a time: %s" % (
                 self.what, name, describe_path(work.steps))
-        yield self.diagnostic(site.module, site.span, message, remedy, remedy_text, work,
-                              verify_target(site, target), properties=(("api", site.api), ("worker", site.worker)))
+        yield self.site_diagnostic(site, message, remedy, remedy_text, work, target)
 
 
 @register

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List
-
 from ..engine import LintResult
 
 FORMATS = ("text", "json", "sarif", "github")
