@@ -33,6 +33,8 @@ CACHING_DECORATORS = frozenset({"cache", "lru_cache", "cached_property"})
 DIRECT_CALLS = 3
 # A loop nested in a literal loop of fewer items than this is not "nested loops" work.
 NESTED_OUTER_MINIMUM = 100
+# Values of one callee weighed per call (a name rarely holds more distinct callables).
+MAX_CALLEES = 6
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,16 @@ class Work:
 
 
 LIGHT = Work("light")
+
+
+def weight(work: Work) -> Tuple[int, int]:
+    order = {"cpu": 4, "io": 3, "releases": 2, "light": 1}
+    return order.get(work.kind, 0), work.strength
+
+
+def heaviest(works: Sequence[Work]) -> Work:
+    """The work that matters most among alternatives: CPU (strong before weak), then I/O, releases, light."""
+    return max(works, key=weight) if works else LIGHT
 
 
 @dataclass
@@ -126,9 +138,16 @@ class CostModel:
 
     # ---------------------------------------------------------------- calls
     def call_effect(self, module: ModuleSummary, function: FunctionSummary, call: CallFact, depth: int) -> Work:
+        """What the call does: the heaviest of what its callee can be (``crc = fast or slow`` holds both)."""
+        scope = function if function.qualname != ModuleSummary.MODULE_SCOPE else None
+        callees = self.project.values(module, scope, call.raw) if call.raw else [Resolved("unknown")]
+        effects = [self._callee_effect(module, function, call, callee, depth) for callee in callees[:MAX_CALLEES]]
+        return heaviest(effects)
+
+    def _callee_effect(self, module: ModuleSummary, function: FunctionSummary, call: CallFact, resolved: Resolved,
+                       depth: int) -> Work:
         here = location(module, call.span)
         label = function_label(module, function)
-        resolved = self.project.resolve(module, function if function.qualname != ModuleSummary.MODULE_SCOPE else None, call.raw) if call.raw else Resolved("unknown")
         if resolved.kind == "class" and resolved.klass is not None and resolved.module is not None:
             init = self.project.method(resolved.module, resolved.klass, "__init__")
             target = init
@@ -155,10 +174,11 @@ class CostModel:
             steps = (step,) + inner.steps
             strength = inner.strength
             traits = inner.traits
-            if sum(1 for s in steps if s.note.startswith("calls ")) > DIRECT_CALLS:
+            if sum(1 for s in steps if s.note.startswith("calls ")) > DIRECT_CALLS and "per-element" not in traits:
                 # work found many calls away is less surely on this path (error branches,
                 # configuration, library internals): it cannot outweigh I/O on its own,
-                # and repeating it in a loop does not make it sure either
+                # and repeating it in a loop does not make it sure either.  A per-element walk
+                # over payload data is the exception: it is heavy however deep it is.
                 strength = min(strength, WEAK)
                 traits = traits | {"distant"}
             return Work(inner.kind, strength, traits, steps, inner.reason, inner.has_io)

@@ -24,8 +24,13 @@ class Ref:
       ``call``    the result of calling ``raw`` with ``args`` (first positional
                   arguments, as refs) — ``ThreadPoolExecutor(4)``, ``partial(f, 1)``
       ``lambda``  a lambda; ``raw`` is the qualname of its synthetic function
-      ``list``    a list/tuple display; ``args`` holds the elements' refs
-      ``member``  attribute ``raw`` of the value ``args[0]`` (``Scorer().score``)
+      ``list``    a list/tuple/set display (``raw`` "dict" for a dict display: ``args`` are its values);
+                  ``args`` holds the elements' refs
+      ``member``  attribute ``raw`` of the value ``args[0]`` (``Scorer().score``, ``getattr(pool, "imap")``)
+      ``getattr`` attribute named by the value ``args[1]`` of ``args[0]`` (``getattr(obj, METHOD)``)
+      ``union``   any of ``args`` (``a if c else b``, ``a or b``)
+      ``item``    element number ``raw`` of the value ``args[0]`` (``a, b = pick()`` binds item 0 and 1)
+      ``element`` some element of the iterable or container ``args[0]`` (``for x in xs``, ``q.get()``)
       ``other``   anything else (a literal, an expression)
     """
 
@@ -37,13 +42,22 @@ class Ref:
 
 
 @dataclass
+class AttrValue:
+    """One assignment of an attribute: ``self.x = value`` in method ``scope`` ("" at class level)."""
+
+    scope: str
+    value: Ref
+
+
+@dataclass
 class CallFact:
     raw: str  # dotted callee as written: "re.findall", "self.helper", "pool.submit"; "" if not a name
     method: str  # last component of the callee name ("findall", "submit")
     nargs: int  # positional arguments
     span: Span
     loop: Optional[int]  # index of the innermost enclosing loop in FunctionSummary.loops
-    # Only recorded for calls that may start work elsewhere (see summary.STARTER_NAMES):
+    # The arguments: every call can hand a callable on (a starter, a helper that forwards it)
+    # or fill a parameter that the value analysis follows.
     args: Tuple[Ref, ...] = ()
     keywords: Tuple[Tuple[str, Ref], ...] = ()
     star_args: bool = False
@@ -67,6 +81,7 @@ class LoopFact:
     targets: Tuple[str, ...] = ()  # names the loop binds (``for k, v in ...``)
     iter_root: str = ""  # first name of the iterable (``vs`` in ``vs.items()``)
     rare: bool = False  # inside an ``except`` handler: an error path
+    iter_ref: Optional[Ref] = None  # the iterable, for the linker to tell a stream (waits each iteration) from data
 
 
 @dataclass
@@ -79,12 +94,17 @@ class FunctionSummary:
     is_lambda: bool = False
     class_name: str = ""  # qualname of the class for methods
     parent: str = ""  # qualname of the enclosing function for nested functions and lambdas
-    params: Tuple[str, ...] = ()
+    params: Tuple[str, ...] = ()  # positional parameters in order (positional-only first), then keyword-only
+    positional: int = 0  # how many of params can be passed by position
+    defaults: Dict[str, Ref] = field(default_factory=dict)  # parameter -> default value
+    annotations: Dict[str, Ref] = field(default_factory=dict)  # parameter -> annotation (string ones parsed)
     loops: List[LoopFact] = field(default_factory=list)
     calls: List[CallFact] = field(default_factory=list)
     local_defs: Dict[str, str] = field(default_factory=dict)  # name -> qualname of nested def
-    assigns: Dict[str, Ref] = field(default_factory=dict)  # local name -> what was assigned last
+    assigns: Dict[str, List[Ref]] = field(default_factory=dict)  # local name -> every value assigned to it
     returns: List[Ref] = field(default_factory=list)
+    yields: List[Ref] = field(default_factory=list)
+    stores: Dict[str, List[Ref]] = field(default_factory=dict)  # container name -> values put into it
     sizes: Dict[str, int] = field(default_factory=dict)  # locals bound to literal collections: their lengths
     awaits: int = 0
     decorators: Tuple[str, ...] = ()
@@ -98,7 +118,11 @@ class ClassSummary:
     name_span: Span
     bases: Tuple[str, ...] = ()  # raw dotted names
     methods: Dict[str, str] = field(default_factory=dict)  # method name -> function qualname
-    attrs: Dict[str, Ref] = field(default_factory=dict)  # self.x = ... in any method, and class-level x = ...
+    attrs: Dict[str, List[AttrValue]] = field(default_factory=dict)  # self.x = ... in any method, class-level x = ...
+    fields: Tuple[str, ...] = ()  # class-level annotated names, in order (dataclass fields)
+    field_types: Dict[str, Ref] = field(default_factory=dict)  # their annotations
+    decorators: Tuple[str, ...] = ()
+    stores: Dict[str, List[AttrValue]] = field(default_factory=dict)  # self.x.put(v), self.x[k] = v: x -> values
 
 
 @dataclass
@@ -110,8 +134,9 @@ class ModuleSummary:
     star_imports: List[str] = field(default_factory=list)
     functions: Dict[str, FunctionSummary] = field(default_factory=dict)
     classes: Dict[str, ClassSummary] = field(default_factory=dict)
-    assigns: Dict[str, Ref] = field(default_factory=dict)  # module-level names
+    assigns: Dict[str, List[Ref]] = field(default_factory=dict)  # module-level names -> every value assigned
     constants: Dict[str, int] = field(default_factory=dict)  # module-level integer constants
+    strings: Dict[str, str] = field(default_factory=dict)  # module-level string constants (for getattr)
     sizes: Dict[str, int] = field(default_factory=dict)  # module-level literal collections: their lengths
     source_lines: int = 0
     parsed: bool = True  # False for files the prefilter skipped (no start site, no async)

@@ -17,6 +17,11 @@ from typing import Dict, Iterator, List, Optional, Tuple
 from ..knowledge import ArgSpec
 from .model import CallFact, FunctionSummary, ModuleSummary, Ref, Span
 from .project import Project, Resolved
+from .values import best
+
+# A helper that hands its parameter to a worker is a start site at each of its call sites,
+# up to this many helpers deep (``run_all(fn)`` -> ``_submit(fn)`` -> ``pool.submit(fn)``).
+MAX_FORWARDING = 3
 
 # method -> (target keyword, where the arguments are): "rest" = the remaining
 # positional arguments; "iterable" = elements of the iterable at position 1;
@@ -54,6 +59,8 @@ class StartSite:
     executor_api: str = ""  # "futures" or "pool" for executors
     method: str = ""
     target_ref: Optional[Ref] = None
+    targets: Tuple[Resolved, ...] = ()  # every value the target can hold (``target`` is the most specific)
+    via: str = ""  # "helper(fn)": the callable reaches the worker through this function's parameter
 
 
 def _argument(call: CallFact, spec: Optional[ArgSpec], shift: int = 0) -> Optional[Ref]:
@@ -111,11 +118,27 @@ class StartFinder:
             for function in module.functions.values():
                 for call in function.calls:
                     if call.args or call.keywords:
-                        site = self.from_call(module, function, call)
-                        if site is not None:
-                            sites.append(site)
+                        for site in self.from_call(module, function, call):
+                            sites.extend(self.forwarded(site))
             sites.extend(self.subclasses(module))
         return sites
+
+    def forwarded(self, site: StartSite, depth: int = 0) -> List[StartSite]:
+        """A site whose target is a parameter of the function it is in (``run_all(fn, xs)`` hands ``fn``
+        to a pool) starts work at each call of that function, with the callable passed there."""
+        ref, function = site.target_ref, site.function
+        if (ref is None or ref.kind != "name" or "." in ref.raw or ref.raw not in function.params
+                or ref.raw in function.assigns or depth >= MAX_FORWARDING):
+            return [site]
+        found: List[StartSite] = []
+        for caller_module, caller, argument, call in self.project.arguments(site.module, function, ref.raw):
+            scope = caller or caller_module.functions[ModuleSummary.MODULE_SCOPE]
+            derived = self._make_site(caller_module, scope, call, site.api, site.family, site.worker, argument,
+                                      site.args_source, site.kwargs_source)
+            derived.executor_api, derived.method = site.executor_api, site.method
+            derived.via = "%s(%s)" % (function.name, ref.raw)
+            found.extend(self.forwarded(derived, depth + 1))
+        return found or [site]
 
     def _default_executor(self, modules: List[ModuleSummary]) -> str:
         """``loop.set_default_executor(ProcessPoolExecutor())`` in the module changes its default executor."""
@@ -123,16 +146,27 @@ class StartFinder:
             for function in module.functions.values():
                 for call in function.calls:
                     if call.method == "set_default_executor" and call.args:
-                        found = self.project.resolve_ref(module, self.scope(function), call.args[0], 0)
-                        if found.executor is not None and found.kind == "instance":
-                            return found.executor.worker
+                        for found in self.project.ref_values(module, self.scope(function), call.args[0]):
+                            if found.executor is not None and found.kind == "instance":
+                                return found.executor.worker
         return "thread"
 
-    def from_call(self, module: ModuleSummary, function: FunctionSummary, call: CallFact) -> Optional[StartSite]:
+    def from_call(self, module: ModuleSummary, function: FunctionSummary, call: CallFact) -> List[StartSite]:
+        """The start sites of one call: one per kind of worker the callee can be (a name may hold a
+        thread pool on one path and a process pool on another)."""
         scope = self.scope(function)
         if call.method == "run_in_executor" and len(call.args) >= 2:
             return self._run_in_executor(module, function, call)
-        callee = self.project.resolve(module, scope, call.raw) if call.raw else Resolved("unknown")
+        callees = self.project.values(module, scope, call.raw) if call.raw else []
+        sites: Dict[Tuple[str, str], StartSite] = {}
+        for callee in callees:
+            site = self._from_callee(module, function, call, callee)
+            if site is not None:
+                sites.setdefault((site.api, site.worker), site)
+        return list(sites.values())
+
+    def _from_callee(self, module: ModuleSummary, function: FunctionSummary, call: CallFact,
+                     callee: Resolved) -> Optional[StartSite]:
         if callee.kind == "external":
             name, shift = callee.name, 0
             if name.endswith(".__init__") and name[: -len(".__init__")] in self.kb.starters:
@@ -153,8 +187,8 @@ class StartFinder:
             if name == "asyncio.to_thread":
                 family = "to_thread"
             worker = starter.worker if name != "asyncio.to_thread" else self.default_executor_worker
-            return self._site(module, function, call, name, family, worker, target, args_source,
-                              kwargs.text if kwargs is not None else None)
+            return self._make_site(module, function, call, name, family, worker, target, args_source,
+                                   kwargs.text if kwargs is not None else None)
         if callee.kind == "executor-method" and callee.executor is not None:
             entry = callee.executor
             methods = EXECUTOR_METHODS.get(entry.api, {})
@@ -177,32 +211,40 @@ class StartFinder:
             else:
                 iterable = call.args[1] if len(call.args) > 1 else _keyword(call, "iterable")
                 args_source = _first_element(iterable, star=where == "star-iterable")
-            site = self._site(module, function, call, "%s.%s" % (entry.name, callee.name), "executor", entry.worker,
-                              target, args_source, kwargs_source)
+            site = self._make_site(module, function, call, "%s.%s" % (entry.name, callee.name), "executor",
+                                   entry.worker, target, args_source, kwargs_source)
             site.executor_api = entry.api
             site.method = callee.name
             return site
         return None
 
-    def _run_in_executor(self, module: ModuleSummary, function: FunctionSummary, call: CallFact) -> StartSite:
+    def _run_in_executor(self, module: ModuleSummary, function: FunctionSummary, call: CallFact) -> List[StartSite]:
         executor_ref = call.args[0]
+        choices: Dict[str, str] = {}  # worker -> api
         if executor_ref.is_none:
-            worker = self.default_executor_worker
-            api = "loop.run_in_executor(None)"
+            choices[self.default_executor_worker] = "loop.run_in_executor(None)"
         else:
-            found = self.project.resolve_ref(module, self.scope(function), executor_ref, 0)
-            worker = found.executor.worker if found.kind == "instance" and found.executor is not None else "unknown"
-            api = "loop.run_in_executor(%s)" % (found.executor.name if found.executor is not None else executor_ref.text)
-        site = self._site(module, function, call, api, "run_in_executor", worker, call.args[1],
-                          _tuple_source(list(call.args[2:])), None)
-        site.method = "run_in_executor"
-        return site
+            for found in self.project.ref_values(module, self.scope(function), executor_ref):
+                if found.kind == "instance" and found.executor is not None:
+                    choices.setdefault(found.executor.worker, "loop.run_in_executor(%s)" % found.executor.name)
+                elif not found.is_unknown and found.kind == "sequence":
+                    continue
+            if not choices:
+                choices["unknown"] = "loop.run_in_executor(%s)" % executor_ref.text
+        sites = []
+        for worker, api in choices.items():
+            site = self._make_site(module, function, call, api, "run_in_executor", worker, call.args[1],
+                                   _tuple_source(list(call.args[2:])), None)
+            site.method = "run_in_executor"
+            sites.append(site)
+        return sites
 
-    def _site(self, module: ModuleSummary, function: FunctionSummary, call: CallFact, api: str, family: str,
-              worker: str, target: Ref, args_source: Optional[str], kwargs_source: Optional[str]) -> StartSite:
-        resolved = self.project.resolve_ref(module, self.scope(function), target, 0)
-        return StartSite(module, function, api, family, worker, call.span, target.text, resolved, args_source,
-                         kwargs_source, target_ref=target)
+    def _make_site(self, module: ModuleSummary, function: FunctionSummary, call: CallFact, api: str, family: str,
+                   worker: str, target: Ref, args_source: Optional[str], kwargs_source: Optional[str]) -> StartSite:
+        values = self.project.ref_values(module, self.scope(function), target)
+        known = tuple(v for v in values if not v.is_unknown)
+        return StartSite(module, function, api, family, worker, call.span, target.text, best(values), args_source,
+                         kwargs_source, target_ref=target, targets=known)
 
     def subclasses(self, module: ModuleSummary) -> Iterator[StartSite]:
         """``class Worker(threading.Thread)`` with its own ``run``: the run method is the target."""

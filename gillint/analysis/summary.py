@@ -15,34 +15,13 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .model import CallFact, ClassSummary, FunctionSummary, LoopFact, ModuleSummary, Ref, Span
+from .model import AttrValue, CallFact, ClassSummary, FunctionSummary, LoopFact, ModuleSummary, Ref, Span
 
-# Method or function names whose arguments are worth keeping: every API that can
-# run a callable elsewhere is called by one of these names (or is a constructor,
-# whose name we cannot know before imports are resolved: see _keeps_args).
-STARTER_NAMES = frozenset(
-    {
-        "Thread",
-        "Timer",
-        "Process",
-        "start_new_thread",
-        "start_new",
-        "to_thread",
-        "run_in_executor",
-        "set_default_executor",
-        "submit",
-        "map",
-        "imap",
-        "imap_unordered",
-        "starmap",
-        "apply",
-        "apply_async",
-        "map_async",
-        "starmap_async",
-        "__init__",
-        "partial",
-    }
-)
+# Methods that put a value into the container they are called on: ``q.put(job)``, ``xs.append(x)``.
+PUT_METHODS = frozenset({"put", "put_nowait", "append", "appendleft", "add", "insert", "setdefault"})
+# Exceptions whose handler is a second implementation, not an error path:
+# ``try: from _speedups import crc except ImportError: def crc(data): ...``
+FALLBACK_EXCEPTIONS = frozenset({"ImportError", "ModuleNotFoundError", "AttributeError"})
 
 STRING_METHODS = frozenset(
     {
@@ -190,6 +169,7 @@ class Summariser:
         # The iterable of a loop is evaluated before the loop: its work is not per iteration.
         self.in_iterable = 0
         self.in_handler = 0  # inside except handlers: error paths, rare by nature
+        self.handler_stack: List[int] = []  # in_handler of the enclosing scopes (a def restarts the count)
 
     # ----------------------------------------------------------------- helpers
     def span(self, node: cst.CSTNode) -> Span:
@@ -241,39 +221,110 @@ class Summariser:
             return Ref("name", name, text=self.text(node))
         if isinstance(node, cst.Call):
             callee = dotted_name(node.func)
-            args = tuple(self.ref(arg.value) for arg in node.args[:2] if not arg.keyword and not arg.star)
+            positional = [arg.value for arg in node.args if not arg.keyword and not arg.star]
+            if callee == "getattr" and len(positional) >= 2:
+                owner, attribute = self.ref(positional[0]), positional[1]
+                if isinstance(attribute, cst.SimpleString) and isinstance(attribute.evaluated_value, str):
+                    return Ref("member", attribute.evaluated_value, args=(owner,), text=self.text(node))
+                return Ref("getattr", args=(owner, self.ref(attribute)), text=self.text(node))
+            args = tuple(self.ref(arg) for arg in positional[:2])
             return Ref("call", callee, args=args, text=self.text(node))
         if isinstance(node, cst.Lambda):
             return Ref("lambda", self.lambda_qualname(node), text=self.text(node))
         if isinstance(node, cst.Attribute):
             # ``Scorer().score``, ``make_pool().submit``: an attribute of a computed value
             return Ref("member", node.attr.value, args=(self.ref(node.value),), text=self.text(node))
-        if isinstance(node, (cst.List, cst.Tuple)):
+        if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
             elements = tuple(self.ref(el.value) for el in node.elements[:8] if isinstance(el, cst.Element))
             return Ref("list", args=elements, text=self.text(node))
+        if isinstance(node, cst.Dict):
+            values = tuple(self.ref(el.value) for el in node.elements[:8] if isinstance(el, cst.DictElement))
+            return Ref("list", "dict", args=values, text=self.text(node))
+        if isinstance(node, cst.IfExp):
+            return Ref("union", args=(self.ref(node.body), self.ref(node.orelse)), text=self.text(node))
+        if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or):
+            return Ref("union", args=(self.ref(node.left), self.ref(node.right)), text=self.text(node))
+        if isinstance(node, cst.Subscript):
+            return Ref("element", args=(self.ref(node.value),), text=self.text(node))
+        if isinstance(node, cst.Await):
+            return self.ref(node.expression)
+        if isinstance(node, cst.NamedExpr):
+            return self.ref(node.value)
         return Ref("other", text=self.text(node))
+
+    def annotation_ref(self, node: cst.BaseExpression) -> Optional[Ref]:
+        """An annotation as a type name: ``Tracker``, ``"Tracker"``, ``Optional[Tracker]``, ``Tracker | None``."""
+        if isinstance(node, cst.SimpleString):
+            value = node.evaluated_value
+            if isinstance(value, str):
+                try:
+                    return self.annotation_ref(cst.parse_expression(value))
+                except Exception:  # not an expression: no type to take from it
+                    return None
+            return None
+        if isinstance(node, cst.Subscript):
+            name = dotted_name(node.value)
+            if name.rsplit(".", 1)[-1] in ("Optional", "Union", "Annotated", "Final", "ClassVar", "Type", "type"):
+                for element in node.slice:
+                    if isinstance(element.slice, cst.Index):
+                        found = self.annotation_ref(element.slice.value)
+                        if found is not None:
+                            return found if name.rsplit(".", 1)[-1] not in ("Type", "type") else Ref(
+                                "name", found.raw, text=found.text)
+            return None
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+            for side in (node.left, node.right):
+                found = self.annotation_ref(side)
+                if found is not None:
+                    return found
+            return None
+        name = dotted_name(node)
+        if name and name != "None":
+            return Ref("call", name, text=name)  # a value of that type: an instance of it
+        return None
 
     def lambda_qualname(self, node: cst.Lambda) -> str:
         line, col, _, _ = self.span(node)
         return self.qualname_for("<lambda:%d:%d>" % (line, col))
 
     def bind(self, target: cst.BaseExpression, value: Ref) -> None:
+        """Record that ``target`` may hold ``value`` (every assignment is kept: the union, not the last)."""
         if isinstance(target, cst.Name):
             if len(self.scopes) == 1:
-                self.summary.assigns[target.value] = value
+                self.summary.assigns.setdefault(target.value, []).append(value)
             else:
                 scope = self.scopes[-1]
                 if scope.kind == "class" and scope.klass is not None:
-                    scope.klass.attrs[target.value] = value
+                    scope.klass.attrs.setdefault(target.value, []).append(AttrValue("", value))
                 elif scope.kind == "function":
-                    self.function.assigns[target.value] = value
-        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+                    self.function.assigns.setdefault(target.value, []).append(value)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value in ("self", "cls"):
             klass = self.enclosing_class
             if klass is not None:
-                klass.attrs[target.attr.value] = value
-        elif isinstance(target, (cst.Tuple, cst.List)) and value.kind == "list":
-            for element, item in zip(target.elements, value.args):
-                self.bind(element.value, item)
+                klass.attrs.setdefault(target.attr.value, []).append(AttrValue(self.function.qualname, value))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = [el for el in target.elements if isinstance(el, cst.Element)]
+            if value.kind == "list" and value.raw != "dict" and len(value.args) == len(elements):
+                for element, item in zip(elements, value.args):
+                    self.bind(element.value, item)
+            elif not any(isinstance(el, cst.StarredElement) for el in target.elements):
+                for index, element in enumerate(elements):
+                    self.bind(element.value, Ref("item", str(index), args=(value,), text=value.text))
+        elif isinstance(target, cst.Subscript):
+            self.store(target.value, value)
+
+    def store(self, container: cst.BaseExpression, value: Ref) -> None:
+        """``container[k] = value`` or ``container.put(value)``: the container may hold value."""
+        name = dotted_name(container)
+        if not name:
+            return
+        head, _, rest = name.partition(".")
+        if head in ("self", "cls") and rest and "." not in rest:
+            klass = self.enclosing_class
+            if klass is not None:
+                klass.stores.setdefault(rest, []).append(AttrValue(self.function.qualname, value))
+        elif "." not in name:
+            self.function.stores.setdefault(name, []).append(value)
 
     # ----------------------------------------------------------------- imports
     def visit_Import(self, node: cst.Import) -> None:
@@ -316,6 +367,8 @@ class Summariser:
             name_span=self.span(node.name),
             bases=tuple(base for base in (dotted_name(_unsubscript(arg.value)) for arg in node.bases if not arg.keyword)
                         if base),
+            decorators=tuple(dotted_name(d.decorator) or dotted_name(getattr(d.decorator, "func", None) or d.decorator)
+                             for d in node.decorators if dotted_name(d.decorator) or isinstance(d.decorator, cst.Call)),
         )
         self.summary.classes[qualname] = klass
         self.scopes.append(_Scope("class", qualname, klass=klass))
@@ -323,12 +376,22 @@ class Summariser:
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.scopes.pop()
 
+    def parameters(self, params: cst.Parameters, function: FunctionSummary) -> None:
+        positional = list(params.posonly_params) + list(params.params)
+        every = positional + list(params.kwonly_params)
+        function.params = tuple(p.name.value for p in every)
+        function.positional = len(positional)
+        for param in every:
+            if param.default is not None:
+                function.defaults[param.name.value] = self.ref(param.default)
+            if param.annotation is not None:
+                found = self.annotation_ref(param.annotation.annotation)
+                if found is not None:
+                    function.annotations[param.name.value] = found
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         parent_scope = self.scopes[-1]
         qualname = self.qualname_for(node.name.value)
-        params = tuple(p.name.value for p in node.params.params) + tuple(
-            p.name.value for p in node.params.posonly_params
-        )
         function = FunctionSummary(
             qualname=qualname,
             name=node.name.value,
@@ -337,9 +400,10 @@ class Summariser:
             is_async=node.asynchronous is not None,
             class_name=parent_scope.qualname if parent_scope.kind == "class" else "",
             parent=parent_scope.qualname if parent_scope.kind == "function" else "",
-            params=params,
-            decorators=tuple(dotted_name(d.decorator) for d in node.decorators if dotted_name(d.decorator)),
+            decorators=tuple(dotted_name(d.decorator) or dotted_name(getattr(d.decorator, "func", None) or d.decorator)
+                             for d in node.decorators if dotted_name(d.decorator) or isinstance(d.decorator, cst.Call)),
         )
+        self.parameters(node.params, function)
         self.summary.functions[qualname] = function
         if parent_scope.kind == "class" and parent_scope.klass is not None:
             parent_scope.klass.methods[node.name.value] = qualname
@@ -347,10 +411,14 @@ class Summariser:
             parent_scope.function.local_defs[node.name.value] = qualname
         self.scopes.append(_Scope("function", qualname, function=function))
         self.loop_stacks.append([])
+        # a function defined in an except handler (the fallback of a failed import) is not itself an error path
+        self.handler_stack.append(self.in_handler)
+        self.in_handler = 0
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.scopes.pop()
         self.loop_stacks.pop()
+        self.in_handler = self.handler_stack.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         parent = self.function
@@ -362,8 +430,8 @@ class Summariser:
             name_span=self.span(node),
             is_lambda=True,
             parent=parent.qualname if parent is not self.module_function else "",
-            params=tuple(p.name.value for p in node.params.params),
         )
+        self.parameters(node.params, function)
         self.summary.functions[qualname] = function
         self.scopes.append(_Scope("function", qualname, function=function))
         self.loop_stacks.append([])
@@ -415,16 +483,26 @@ class Summariser:
         return None, ""
 
     def visit_For(self, node: cst.For) -> None:
+        iterable = self.ref(node.iter)
+        self.bind(node.target, Ref("element", args=(iterable,), text=iterable.text))
         bound, bound_name = self.iteration_bound(node.iter)
-        self.push_loop(LoopFact("for", self.span(node), None, bound, bound_name, iter_text=self.text(node.iter),
+        self.push_loop(LoopFact("for", self.span(node), None, bound, bound_name, iter_text=self.text(node.iter), iter_ref=iterable,
                                 awaits=node.asynchronous is not None, targets=bound_names(node.target),
                                 iter_root=dotted_name(node.iter).split(".", 1)[0] or root_name(node.iter)))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        self.in_handler += 1
+        self.in_handler += 0 if self.is_fallback(node) else 1
 
     def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
-        self.in_handler -= 1
+        self.in_handler -= 0 if self.is_fallback(original_node) else 1
+
+    @staticmethod
+    def is_fallback(node: cst.ExceptHandler) -> bool:
+        """``except ImportError:`` at the top of a module or class: the other implementation, a real code path."""
+        caught = node.type
+        names = [caught] if caught is not None and not isinstance(caught, cst.Tuple) else (
+            [el.value for el in caught.elements] if isinstance(caught, cst.Tuple) else [])
+        return bool(names) and all(dotted_name(n).rsplit(".", 1)[-1] in FALLBACK_EXCEPTIONS for n in names)
 
     def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
         self.in_handler += 1
@@ -499,8 +577,10 @@ class Summariser:
         count = 0
         comp: Optional[cst.CompFor] = node.for_in
         while comp is not None:
+            iterable = self.ref(comp.iter)
+            self.bind(comp.target, Ref("element", args=(iterable,), text=iterable.text))
             bound, bound_name = self.iteration_bound(comp.iter)
-            self.push_loop(LoopFact("comprehension", self.span(node), None, bound, bound_name,
+            self.push_loop(LoopFact("comprehension", self.span(node), None, bound, bound_name, iter_ref=iterable,
                                     iter_text=self.text(comp.iter), awaits=comp.asynchronous is not None,
                                     targets=bound_names(comp.target), iter_root=root_name(comp.iter)))
             count += 1
@@ -549,6 +629,13 @@ class Summariser:
         if index is not None:
             self.function.loops[index].awaits = True
 
+    def visit_Yield(self, node: cst.Yield) -> None:
+        value = node.value
+        if isinstance(value, cst.From):
+            self.function.yields.append(Ref("element", args=(self.ref(value.item),), text=self.text(value.item)))
+        elif value is not None:
+            self.function.yields.append(self.ref(value))
+
     def visit_Return(self, node: cst.Return) -> None:
         if node.value is not None:
             self.function.returns.append(self.ref(node.value))
@@ -569,8 +656,11 @@ class Summariser:
                         sizes.pop(target.target.value, None)
         if len(self.scopes) == 1:
             number = literal_int(node.value, self.summary.constants)
+            string = node.value.evaluated_value if isinstance(node.value, cst.SimpleString) else None
             for target in node.targets:
                 if isinstance(target.target, cst.Name):
+                    if isinstance(string, str):
+                        self.summary.strings[target.target.value] = string
                     if number is not None:
                         self.summary.constants[target.target.value] = number
                     else:
@@ -581,6 +671,13 @@ class Summariser:
                         self.summary.sizes.pop(target.target.value, None)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        scope = self.scopes[-1]
+        if scope.kind == "class" and scope.klass is not None and isinstance(node.target, cst.Name):
+            klass = scope.klass
+            klass.fields = klass.fields + (node.target.value,)
+            found = self.annotation_ref(node.annotation.annotation)
+            if found is not None:
+                klass.field_types[node.target.value] = found
         if node.value is not None:
             self.bind(node.target, self.ref(node.value))
             if len(self.scopes) == 1 and isinstance(node.target, cst.Name):
@@ -609,11 +706,12 @@ class Summariser:
             loop = self.function.loops[loop].parent  # the iterable is evaluated once, outside the loop
         fact = CallFact(raw=raw, method=method, nargs=len(positional), span=self.span(node), loop=loop,
                         rare=self.in_handler > 0)
-        if (method in STARTER_NAMES or (raw and raw[:1].isupper()) or "Pool" in raw or "Executor" in raw
-                or raw in self.summary.imports):
+        if node.args:
             fact.args = tuple(self.ref(a.value) for a in positional[:6])
             fact.keywords = tuple((a.keyword.value, self.ref(a.value)) for a in node.args if a.keyword is not None)
             fact.star_args = any(a.star for a in node.args)
+            if method in PUT_METHODS and isinstance(node.func, cst.Attribute) and fact.args:
+                self.store(node.func.value, fact.args[-1])
         self.function.calls.append(fact)
         if isinstance(node.func, cst.Attribute):
             name = node.func.attr.value

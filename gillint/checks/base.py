@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type
 
 from ..analysis.cost import CostModel, Work, function_label
+from ..analysis.cost import weight as _work_weight
 from ..analysis.model import FunctionSummary, ModuleSummary
 from ..analysis.starts import StartSite
 from ..diagnostics import Confidence, Diagnostic, Remedy, VerifyTarget
@@ -35,6 +36,10 @@ class Example:
         return textwrap.dedent(self.code).lstrip("\n")
 
 
+# Values of one start site's target weighed (a name rarely holds more distinct callables).
+MAX_TARGETS = 6
+
+
 @dataclass
 class Facts:
     """Everything the analysis found in one run, read by every rule."""
@@ -43,17 +48,20 @@ class Facts:
     sites: List[StartSite]
     cost: CostModel
     config: "Config"
-    _work: Dict[int, Work] = field(default_factory=dict)
+    _work: Dict[int, Tuple[Work, Optional[Tuple[ModuleSummary, FunctionSummary]]]] = field(default_factory=dict)
 
     def target_work(self, site: StartSite) -> Tuple[Work, Optional[Tuple[ModuleSummary, FunctionSummary]]]:
-        """What the callable handed over at ``site`` does, and which function it is."""
-        target = self.cost.resolve_callable(site.target)
-        if target is None:
-            return Work("unknown"), None
+        """What the callable handed over at ``site`` does, and which function it is: of the values the
+        target can hold, the one with the heaviest work (``Thread(target=fast or slow)`` runs slow too)."""
         key = id(site)
         if key not in self._work:
-            self._work[key] = self.cost.work(*target)
-        return self._work[key], target
+            found: List[Tuple[Work, Tuple[ModuleSummary, FunctionSummary]]] = []
+            for value in (site.targets or (site.target,))[:MAX_TARGETS]:
+                target = self.cost.resolve_callable(value)
+                if target is not None:
+                    found.append((self.cost.work(*target), target))
+            self._work[key] = max(found, key=lambda pair: _work_weight(pair[0])) if found else (Work("unknown"), None)
+        return self._work[key]
 
     @property
     def free_threaded(self) -> bool:

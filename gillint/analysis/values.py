@@ -1,0 +1,715 @@
+"""The value analysis: what each name, attribute, parameter and container element can hold.
+
+A flow-insensitive, demand-driven points-to analysis over the module summaries
+(the idea of PyCG's assignment graph, evaluated lazily and memoised the way
+pyright's type evaluator answers "what is this expression" on demand):
+
+* every assignment of a name or attribute counts, in every branch and method:
+  a name holds the *union* of what was assigned to it;
+* a parameter holds what its callers pass (found through an index of calls by
+  name, resolved only when asked), its default value, and an instance of its
+  annotation; the callers include the APIs that forward a callable's arguments
+  (``Thread(target=f, args=(x,))``, ``pool.submit(f, x)``, ``partial(f, x)``);
+* ``self.x`` holds every value assigned to ``x`` in any method, each evaluated
+  in the method that assigned it (so ``self.w = w`` in ``__init__`` follows the
+  constructor's callers); a dataclass field holds the constructor's arguments;
+* a call holds what the callee returns (or yields, for a ``@contextmanager``);
+  a tuple unpacking takes the matching item; a loop variable, ``q.get()`` and
+  ``d[k]`` take the elements put into the container;
+* ``self.POOL`` in a base class also holds the subclasses' overrides.
+
+Values are :class:`Resolved` objects: a project function (possibly bound), a
+class, an instance (from one allocation site), a module, an executor, a
+``functools.partial``, a tuple of values, or a name outside the project.  Cycles
+are cut (a value under evaluation contributes nothing to itself) and every set is
+capped, so the cost stays linear-ish in the size of what is asked for.
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+from dataclasses import dataclass
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from ..knowledge import ExecutorEntry
+from .model import CallFact, ClassSummary, FunctionSummary, ModuleSummary, Ref
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+MAX_VALUES = 16  # values kept per question
+MAX_DEPTH = 40  # nested questions before giving up (deep chains of aliases)
+MAX_CALLERS = 64  # call sites followed per function
+CONTEXT_MANAGER_DECORATORS = frozenset({"contextmanager", "asynccontextmanager"})
+STATIC_DECORATORS = frozenset({"staticmethod"})
+# ``q.get()`` and friends take an element out of the container they are called on.
+TAKE_METHODS = frozenset({"get", "get_nowait", "pop", "popleft", "popitem", "copy"})
+# Calls that run a callable with the arguments that follow it (the callable's callers in disguise).
+FORWARDING_KEYWORDS = ("target", "function", "fn", "func", "callback")
+MAP_METHODS = frozenset({"map", "imap", "imap_unordered", "map_async"})
+STARMAP_METHODS = frozenset({"starmap", "starmap_async"})
+
+try:
+    STDLIB_MODULES = frozenset(sys.stdlib_module_names)  # type: ignore[attr-defined]
+except AttributeError:  # pragma: no cover - Python 3.9
+    STDLIB_MODULES = frozenset({
+        "abc", "argparse", "array", "ast", "asyncio", "base64", "binascii", "bisect", "builtins", "bz2",
+        "calendar", "collections", "concurrent", "contextlib", "copy", "csv", "ctypes", "dataclasses",
+        "datetime", "decimal", "difflib", "email", "enum", "fnmatch", "fractions", "functools", "gc", "glob",
+        "gzip", "hashlib", "heapq", "hmac", "html", "http", "importlib", "inspect", "io", "ipaddress",
+        "itertools", "json", "logging", "lzma", "math", "mmap", "multiprocessing", "operator", "os", "pathlib",
+        "pickle", "platform", "queue", "random", "re", "select", "selectors", "shutil", "signal", "socket",
+        "socketserver", "sqlite3", "ssl", "statistics", "string", "struct", "subprocess", "sys", "tarfile",
+        "tempfile", "textwrap", "threading", "time", "timeit", "tokenize", "traceback", "types", "typing",
+        "unicodedata", "urllib", "uuid", "warnings", "weakref", "xml", "zipfile", "zlib", "_thread",
+    })
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One value an expression can hold.
+
+    kind: ``function`` | ``class`` | ``instance`` | ``module`` | ``executor-method`` |
+    ``external`` | ``external-instance`` | ``partial`` | ``sequence`` | ``generator`` | ``unknown``
+    """
+
+    kind: str
+    module: Optional[ModuleSummary] = None
+    function: Optional[FunctionSummary] = None
+    klass: Optional[ClassSummary] = None
+    name: str = ""  # external qualified name, executor method name, module name, or the unknown's reason
+    executor: Optional[ExecutorEntry] = None
+    inner: Optional["Resolved"] = None  # for partial: the wrapped callable
+    bound: bool = False  # a method taken from an instance: its first parameter is already filled
+    exact: bool = False  # an instance from a constructor call: its class is known exactly (not a subclass)
+    items: Tuple[Tuple["Resolved", ...], ...] = ()  # sequence: the values of each item
+    origin: str = ""  # allocation site of an instance: where containers' elements are looked up
+
+    @property
+    def is_unknown(self) -> bool:
+        return self.kind == "unknown"
+
+    @property
+    def key(self) -> tuple:
+        return (self.kind, self.module.path if self.module else "", self.function.qualname if self.function else "",
+                self.klass.qualname if self.klass else "", self.name, self.bound, self.origin,
+                self.inner.key if self.inner is not None else ())
+
+
+UNKNOWN = Resolved("unknown")
+
+# The order in which a single answer is chosen from a set (the most specific first).
+_PREFERENCE = {"function": 0, "partial": 1, "instance": 2, "class": 3, "executor-method": 4, "module": 5,
+               "generator": 6, "sequence": 7, "external-instance": 8, "external": 9, "unknown": 10}
+
+
+def best(values: Sequence[Resolved]) -> Resolved:
+    """The single most specific value (for callers that want one answer)."""
+    known = [v for v in values if not v.is_unknown]
+    if not known:
+        return values[0] if values else UNKNOWN
+    return min(known, key=lambda v: _PREFERENCE.get(v.kind, 99))
+
+
+def _union(groups: Iterable[Iterable[Resolved]]) -> List[Resolved]:
+    seen: Dict[tuple, Resolved] = {}
+    for group in groups:
+        for value in group:
+            if value.key not in seen:
+                seen[value.key] = value
+                if len(seen) >= MAX_VALUES:
+                    return list(seen.values())
+    return list(seen.values())
+
+
+def _known(values: List[Resolved]) -> List[Resolved]:
+    return [v for v in values if not v.is_unknown]
+
+
+Scope = Optional[FunctionSummary]
+
+
+class ValueAnalysis:
+    """Answers "what can this hold?" over a :class:`~gillint.analysis.project.Project`'s summaries."""
+
+    # Provided by Project.
+    modules: Dict[str, ModuleSummary]
+    kb: object
+
+    def _init_values(self) -> None:
+        self._memo: Dict[tuple, List[Resolved]] = {}
+        self._active: set = set()
+        self._depth = 0
+        self._cuts = 0  # questions cut short by a cycle or the depth limit: answers then are partial
+        self._calls_by_name: Dict[str, List[Tuple[ModuleSummary, FunctionSummary, CallFact]]] = {}
+        self._classes_by_base: Dict[str, List[Tuple[ModuleSummary, ClassSummary]]] = {}
+        self._indexed: set = set()
+
+    # ------------------------------------------------------------------ plumbing
+    def _ask(self, key: tuple, compute) -> List[Resolved]:  # type: ignore[no-untyped-def]
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._active or self._depth > MAX_DEPTH:
+            self._cuts += 1
+            return []
+        self._active.add(key)
+        self._depth += 1
+        cuts = self._cuts
+        try:
+            result = compute()
+        finally:
+            self._depth -= 1
+            self._active.discard(key)
+        if self._cuts == cuts:
+            self._memo[key] = result  # an answer found inside a cycle may be partial: keep only complete ones
+        return result
+
+    def _index(self) -> None:
+        """Calls by the last part of their name and classes by their bases' names, over the loaded modules."""
+        for summary in list(self.modules.values()):
+            if summary.path in self._indexed:
+                continue
+            self._indexed.add(summary.path)
+            for function in summary.functions.values():
+                for call in function.calls:
+                    if call.args or call.keywords:
+                        name = call.raw.rsplit(".", 1)[-1] if call.raw else call.method
+                        if name:
+                            self._calls_by_name.setdefault(name, []).append((summary, function, call))
+            for klass in summary.classes.values():
+                for base in klass.bases:
+                    self._classes_by_base.setdefault(base.rsplit(".", 1)[-1], []).append((summary, klass))
+
+    @staticmethod
+    def _scope(function: Scope) -> Scope:
+        return None if function is None or function.qualname == ModuleSummary.MODULE_SCOPE else function
+
+    # ------------------------------------------------------------------ names
+    def values(self, module: ModuleSummary, function: Scope, raw: str) -> List[Resolved]:
+        """Every value the dotted name ``raw`` can hold where it is written."""
+        function = self._scope(function)
+        if not raw:
+            return [UNKNOWN]
+        key = ("name", module.path, function.qualname if function else "", raw)
+        return self._ask(key, lambda: self._name_values(module, function, raw)) or [
+            Resolved("unknown", name="%s: no value found" % raw)]
+
+    def _name_values(self, module: ModuleSummary, function: Scope, raw: str) -> List[Resolved]:
+        head, *rest = raw.split(".")
+        if head == "super" and function is not None and function.class_name:
+            return self._super(module, function, rest)
+        current = self.lookup(module, function, head)
+        for attribute in rest:
+            current = _union(self.member(value, attribute) for value in current)
+            if not _known(current):
+                return current[:1] or [Resolved("unknown", name="attribute %s" % attribute)]
+        return current
+
+    def _super(self, module: ModuleSummary, function: FunctionSummary, rest: List[str]) -> List[Resolved]:
+        klass = module.classes.get(function.class_name)
+        if klass is None:
+            return [UNKNOWN]
+        if not rest:
+            return [Resolved("instance", module, klass=klass)]
+        for base_module, base in self.bases(module, klass):
+            found = self.member(Resolved("instance", base_module, klass=base), rest[0], own_only=True)
+            if _known(found):
+                return self._walk(found, rest[1:])
+        external = self.external_bases(module, klass)
+        if external:
+            return self._walk([Resolved("external", name=external[0])], rest)
+        # never the class's own method: super() looks past it (mixins, unknown bases)
+        return [Resolved("unknown", name="super().%s of %s" % (rest[0], klass.name))]
+
+    def _walk(self, current: List[Resolved], attributes: Sequence[str]) -> List[Resolved]:
+        for attribute in attributes:
+            current = _union(self.member(value, attribute) for value in current)
+        return current
+
+    def lookup(self, module: ModuleSummary, function: Scope, name: str) -> List[Resolved]:
+        scope = function
+        while scope is not None and scope.qualname != ModuleSummary.MODULE_SCOPE:
+            if scope.class_name and name in ("self", "cls") and scope.params[:1] == (name,):
+                klass = module.classes.get(scope.class_name)
+                if klass is not None:
+                    return [Resolved("instance" if name == "self" else "class", module, klass=klass)]
+            if name in scope.local_defs:
+                return [Resolved("function", module, module.functions[scope.local_defs[name]])]
+            local_class = module.classes.get("%s.%s" % (scope.qualname, name))
+            if local_class is not None:
+                return [Resolved("class", module, klass=local_class)]
+            found: List[List[Resolved]] = []
+            if name in scope.assigns:
+                found.extend(self.ref_values(module, scope, ref) for ref in scope.assigns[name])
+            if name in scope.params:
+                found.append(self.param_values(module, scope, name))
+            if found:
+                return _union(found)
+            scope = module.functions.get(scope.parent) if scope.parent else None
+        return self.module_member(module, name)
+
+    def module_member(self, module: ModuleSummary, name: str) -> List[Resolved]:
+        key = ("member", module.path, name)
+        return self._ask(key, lambda: self._module_member(module, name)) or [
+            Resolved("unknown", name="%s in %s" % (name, module.module))]
+
+    def _module_member(self, module: ModuleSummary, name: str) -> List[Resolved]:
+        found: List[List[Resolved]] = []
+        if name in module.functions and name != ModuleSummary.MODULE_SCOPE:
+            found.append([Resolved("function", module, module.functions[name])])
+        if name in module.classes:
+            found.append([Resolved("class", module, klass=module.classes[name])])
+        if name in module.assigns:
+            found.extend(self.ref_values(module, None, ref) for ref in module.assigns[name])
+        if name in module.imports:
+            found.append(self.qualified(module.imports[name]))
+        if found:
+            return _union(found)
+        submodule = self.module("%s.%s" % (module.module, name)) if module.is_package else None  # type: ignore[attr-defined]
+        if submodule is not None:
+            return [Resolved("module", submodule, name=submodule.module)]
+        for star in module.star_imports:
+            star_module = self.module(star)  # type: ignore[attr-defined]
+            if star_module is not None and star_module is not module:
+                values = _known(self.module_member(star_module, name))
+                if values:
+                    return values
+        if name in BUILTIN_NAMES:
+            return [Resolved("external", name=name)]
+        return [Resolved("unknown", name="%s is not defined in %s" % (name, module.module))]
+
+    def qualified(self, qualified: str) -> List[Resolved]:
+        """A fully qualified name: a project symbol if a project module holds it, else external."""
+        if self.describes(qualified):
+            return [self.external(qualified)]
+        summary, rest = self.split_module(qualified)  # type: ignore[attr-defined]
+        if summary is None:
+            return [self.external(qualified)]
+        current = [Resolved("module", summary, name=summary.module)]
+        return self._walk(current, rest)
+
+    def describes(self, qualified: str) -> bool:
+        """Whether the knowledge base describes this stdlib name: then no module of the checked tree
+        hides it (CPython's own ``Lib/``, a vendored copy with the same name)."""
+        if qualified.split(".", 1)[0] not in STDLIB_MODULES:
+            return False
+        kb = self.kb
+        return (qualified in kb.starters or qualified in kb.executors  # type: ignore[attr-defined]
+                or qualified in kb.calls)  # type: ignore[attr-defined]
+
+    def external(self, name: str) -> Resolved:
+        executor = self.kb.executors.get(name)  # type: ignore[attr-defined]
+        if executor is not None:
+            return Resolved("class", name=name, executor=executor)
+        return Resolved("external", name=name)
+
+    # ------------------------------------------------------------------ attributes
+    def member(self, current: Resolved, attribute: str, own_only: bool = False) -> List[Resolved]:
+        kind = current.kind
+        if kind == "module" and current.module is not None:
+            full = "%s.%s" % (current.module.module, attribute)
+            if self.describes(full):
+                return [self.external(full)]
+            return self.module_member(current.module, attribute)
+        if kind in ("class", "instance") and current.klass is not None and current.module is not None:
+            return self._class_member(current, attribute, own_only)
+        if kind == "instance" and current.executor is not None:
+            return [Resolved("executor-method", name=attribute, executor=current.executor, origin=current.origin)]
+        if kind == "class" and current.executor is not None:
+            return [Resolved("external", name="%s.%s" % (current.name, attribute))]
+        if kind == "external":
+            return [self.external("%s.%s" % (current.name, attribute))]
+        if kind == "external-instance":
+            return [Resolved("external", name="%s.%s" % (current.name, attribute), origin=current.origin)]
+        if kind == "partial" and attribute == "func" and current.inner is not None:
+            return [current.inner]
+        return [Resolved("unknown", name="attribute %s of %s" % (attribute, current.name or kind))]
+
+    def _class_member(self, current: Resolved, attribute: str, own_only: bool) -> List[Resolved]:
+        module, klass = current.module, current.klass
+        assert module is not None and klass is not None
+        instance = current.kind == "instance"
+        classes = [(module, klass)] + ([] if own_only else list(self.bases(module, klass)))
+        found: List[List[Resolved]] = []
+        for owner, cls in classes:
+            hit = self._own_member(owner, cls, attribute, instance)
+            if hit:
+                found.append(hit)
+                break
+        if not current.exact and not own_only:
+            # ``self.POOL`` in a base class: a subclass may override it
+            for sub_module, sub in self.subclasses(module, klass):
+                hit = self._own_member(sub_module, sub, attribute, instance)
+                if hit:
+                    found.append(hit)
+        if found:
+            return _union(found)
+        external = self.external_bases(module, klass)
+        if external:
+            return [Resolved("external", name="%s.%s" % (external[0], attribute))]
+        return [Resolved("unknown", name="%s has no attribute %s" % (klass.name, attribute))]
+
+    def _own_member(self, module: ModuleSummary, klass: ClassSummary, attribute: str, instance: bool) -> List[Resolved]:
+        if attribute in klass.methods:
+            function = module.functions[klass.methods[attribute]]
+            static = any(d.rsplit(".", 1)[-1] in STATIC_DECORATORS for d in function.decorators)
+            return [Resolved("function", module, function, klass=klass, bound=instance and not static)]
+        found: List[List[Resolved]] = []
+        for assigned in klass.attrs.get(attribute, ()):
+            scope = module.functions.get(assigned.scope) if assigned.scope else None
+            found.append(self.ref_values(module, scope, assigned.value))
+        if attribute in klass.fields:
+            found.append(self.field_values(module, klass, attribute))
+        return _union(found)
+
+    def field_values(self, module: ModuleSummary, klass: ClassSummary, name: str) -> List[Resolved]:
+        """A dataclass-style field: its annotation's type and what the constructor's callers pass."""
+        found: List[List[Resolved]] = []
+        annotation = klass.field_types.get(name)
+        if annotation is not None:
+            found.append(_known(self.ref_values(module, None, annotation)))
+        if "__init__" not in klass.methods:
+            position = klass.fields.index(name)
+            for caller_module, caller, call in self._class_calls(module, klass):
+                argument = _argument_for(call, name, position, 0)
+                if argument is not None:
+                    found.append(self.ref_values(caller_module, caller, argument))
+        return _union(found)
+
+    # ------------------------------------------------------------------ classes
+    def bases(self, module: ModuleSummary, klass: ClassSummary, _seen: Optional[set] = None) -> Iterator[Tuple[ModuleSummary, ClassSummary]]:
+        """Project base classes, depth first, each once."""
+        seen = _seen if _seen is not None else {(module.module, klass.qualname)}
+        for base in klass.bases:
+            for found in self.values(module, None, base):
+                if found.kind == "class" and found.klass is not None and found.module is not None:
+                    key = (found.module.module, found.klass.qualname)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    yield found.module, found.klass
+                    yield from self.bases(found.module, found.klass, seen)
+
+    def subclasses(self, module: ModuleSummary, klass: ClassSummary) -> List[Tuple[ModuleSummary, ClassSummary]]:
+        """Project classes deriving from ``klass`` (directly or not), among the loaded modules."""
+        self._index()
+        found: List[Tuple[ModuleSummary, ClassSummary]] = []
+        pending = [(module, klass)]
+        seen = {(module.path, klass.qualname)}
+        while pending and len(found) < MAX_VALUES:
+            parent_module, parent = pending.pop()
+            for sub_module, sub in self._classes_by_base.get(parent.name, ()):
+                if (sub_module.path, sub.qualname) in seen:
+                    continue
+                if any(m is parent_module and k is parent for m, k in self.bases(sub_module, sub)):
+                    seen.add((sub_module.path, sub.qualname))
+                    found.append((sub_module, sub))
+                    pending.append((sub_module, sub))
+        return found
+
+    def external_bases(self, module: ModuleSummary, klass: ClassSummary) -> List[str]:
+        """Qualified names of bases outside the project, through project bases too."""
+        names = []
+        for owner, cls in [(module, klass)] + list(self.bases(module, klass)):
+            for base in cls.bases:
+                for found in self.values(owner, None, base):
+                    if found.kind in ("external", "class") and found.klass is None and found.name:
+                        names.append(found.name)
+        return names
+
+    def method(self, module: ModuleSummary, klass: ClassSummary, name: str) -> Optional[Tuple[ModuleSummary, FunctionSummary]]:
+        for owner, cls in [(module, klass)] + list(self.bases(module, klass)):
+            if name in cls.methods:
+                return owner, owner.functions[cls.methods[name]]
+        return None
+
+    # ------------------------------------------------------------------ expressions
+    def ref_values(self, module: ModuleSummary, function: Scope, ref: Ref) -> List[Resolved]:
+        """Every value the expression ``ref`` (written in ``function`` of ``module``) can hold."""
+        function = self._scope(function)
+        kind = ref.kind
+        if kind == "name":
+            return self.values(module, function, ref.raw)
+        if kind == "lambda":
+            lam = module.functions.get(ref.raw)
+            return [Resolved("function", module, lam)] if lam is not None else [UNKNOWN]
+        if kind == "union":
+            return _union(self.ref_values(module, function, arg) for arg in ref.args)
+        key = ("ref", module.path, function.qualname if function else "", id(ref))
+        return self._ask(key, lambda: self._ref_values(module, function, ref)) or [
+            Resolved("unknown", name="no value for %s" % ref.text)]
+
+    def _ref_values(self, module: ModuleSummary, function: Scope, ref: Ref) -> List[Resolved]:
+        kind = ref.kind
+        if kind == "call":
+            return self._call_values(module, function, ref)
+        if kind == "member" and ref.args:
+            owners = self.ref_values(module, function, ref.args[0])
+            return _union(self.member(owner, ref.raw) for owner in owners if not owner.is_unknown) or owners[:1]
+        if kind == "getattr" and len(ref.args) == 2:
+            names = [ref.args[1].raw] if ref.args[1].kind == "name" else []
+            attribute = next((module.strings[n] for n in names if n in module.strings), "")
+            if not attribute:
+                return [Resolved("unknown", name="getattr with a computed name")]
+            owners = self.ref_values(module, function, ref.args[0])
+            return _union(self.member(owner, attribute) for owner in owners if not owner.is_unknown)
+        if kind == "list":
+            items = tuple(tuple(self.ref_values(module, function, arg)) for arg in ref.args)
+            return [Resolved("sequence", items=items, name="dict" if ref.raw == "dict" else "",
+                             origin="%s|%s" % (module.path, ref.text))]
+        if kind == "item" and ref.args:
+            index = int(ref.raw) if ref.raw.isdigit() else 0
+            found: List[List[Resolved]] = []
+            for value in self.ref_values(module, function, ref.args[0]):
+                if value.kind == "sequence" and value.name != "dict" and index < len(value.items):
+                    found.append(list(value.items[index]))
+            return _union(found) or [Resolved("unknown", name="item %d of %s" % (index, ref.text))]
+        if kind == "element" and ref.args:
+            return self.elements(module, function, ref.args[0]) or [Resolved("unknown", name="element of %s" % ref.text)]
+        return [Resolved("unknown", name="not a name: %s" % ref.text)]
+
+    def _call_values(self, module: ModuleSummary, function: Scope, ref: Ref) -> List[Resolved]:
+        head, _, method = ref.raw.rpartition(".")
+        if method in TAKE_METHODS and head:
+            taken = _known(self.elements(module, function, Ref("name", head, text=head)))
+            if taken:
+                return taken
+        callees = self.values(module, function, ref.raw) if ref.raw else [UNKNOWN]
+        origin = "%s|%s|%s" % (module.path, function.qualname if function else "", ref.text)
+        return _union(self.call_result(module, function, callee, ref, origin) for callee in callees)
+
+    def call_result(self, module: ModuleSummary, function: Scope, callee: Resolved, ref: Ref,
+                    origin: str = "") -> List[Resolved]:
+        if callee.kind == "class":
+            if callee.executor is not None:
+                return [Resolved("instance", name=callee.name, executor=callee.executor, origin=origin, exact=True)]
+            return [Resolved("instance", callee.module, klass=callee.klass, origin=origin, exact=True)]
+        if callee.kind == "external":
+            if callee.name == "functools.partial" and ref.args:
+                inner = best(self.ref_values(module, function, ref.args[0]))
+                return [Resolved("partial", inner=inner, name=ref.args[0].text)]
+            if callee.name.endswith(".get_context") or callee.name == "multiprocessing.get_context":
+                return [Resolved("external", name="multiprocessing")]
+            return [Resolved("external-instance", name=callee.name, origin=origin)]
+        if callee.kind == "function" and callee.function is not None and callee.module is not None:
+            target = callee.function
+            if target.yields and not target.returns or any(
+                    d.rsplit(".", 1)[-1] in CONTEXT_MANAGER_DECORATORS for d in target.decorators):
+                if any(d.rsplit(".", 1)[-1] in CONTEXT_MANAGER_DECORATORS for d in target.decorators):
+                    return _union(self.ref_values(callee.module, target, y) for y in target.yields)
+                return [Resolved("generator", callee.module, target)]
+            return _union(self.ref_values(callee.module, target, returned) for returned in target.returns) or [
+                Resolved("unknown", name="result of %s" % ref.raw)]
+        return [Resolved("unknown", name="result of %s" % ref.raw)]
+
+    # ------------------------------------------------------------------ containers
+    def elements(self, module: ModuleSummary, function: Scope, container: Ref) -> List[Resolved]:
+        """What iterating ``container`` (or taking an item out of it) gives."""
+        function = self._scope(function)
+        key = ("elements", module.path, function.qualname if function else "", container.kind, container.raw,
+               container.text)
+        return self._ask(key, lambda: self._elements(module, function, container))
+
+    def _elements(self, module: ModuleSummary, function: Scope, container: Ref) -> List[Resolved]:
+        found: List[List[Resolved]] = []
+        if container.kind == "call":
+            head, _, method = container.raw.rpartition(".")
+            if head and method in ("items", "values", "keys"):
+                values = self.elements(module, function, Ref("name", head, text=head))
+                if method == "values":
+                    return values
+                if method == "items":
+                    return [Resolved("sequence", items=((UNKNOWN,), tuple(values)))]
+                return []
+            if container.raw in ("sorted", "list", "tuple", "set", "reversed", "iter", "frozenset") and container.args:
+                return self.elements(module, function, container.args[0])
+            if container.raw == "enumerate" and container.args:
+                return [Resolved("sequence", items=((UNKNOWN,), tuple(self.elements(module, function, container.args[0]))))]
+            if container.raw == "zip" and container.args:
+                return [Resolved("sequence", items=tuple(tuple(self.elements(module, function, a)) for a in container.args))]
+        if container.kind == "list":
+            return _union(self.ref_values(module, function, arg) for arg in container.args)
+        if container.kind == "name":
+            found.extend(self._stored(module, function, container.raw))
+        for value in self.ref_values(module, function, container):
+            if value.kind == "sequence":
+                found.extend(list(item) for item in value.items)
+            elif value.kind == "generator" and value.function is not None and value.module is not None:
+                found.extend(self.ref_values(value.module, value.function, y) for y in value.function.yields)
+        return _union(found)
+
+    def _stored(self, module: ModuleSummary, function: Scope, raw: str) -> List[List[Resolved]]:
+        """Values put into the container named ``raw`` (``q.put(v)``, ``xs.append(v)``, ``d[k] = v``),
+        following it back through assignments and parameters to where it was filled."""
+        head, _, rest = raw.partition(".")
+        found: List[List[Resolved]] = []
+        if head in ("self", "cls") and rest and "." not in rest and function is not None and function.class_name:
+            klass = module.classes.get(function.class_name)
+            if klass is None:
+                return found
+            for owner, cls in [(module, klass)] + list(self.bases(module, klass)):
+                for stored in cls.stores.get(rest, ()):
+                    scope = owner.functions.get(stored.scope) if stored.scope else None
+                    found.append(self.ref_values(owner, scope, stored.value))
+                for assigned in cls.attrs.get(rest, ()):
+                    scope = owner.functions.get(assigned.scope) if assigned.scope else None
+                    found.append(self.elements(owner, scope, assigned.value))
+            return found
+        if "." in raw:
+            return found
+        scope = function
+        while scope is not None:
+            if raw in scope.stores:
+                found.append(_union(self.ref_values(module, scope, v) for v in scope.stores[raw]))
+            if raw in scope.assigns:
+                found.extend(self.elements(module, scope, v) for v in scope.assigns[raw] if v.kind != "list")
+                return found
+            if raw in scope.params:
+                for caller_module, caller, argument, _ in self.arguments(module, scope, raw):
+                    found.append(self.elements(caller_module, caller, argument))
+                return found
+            scope = module.functions.get(scope.parent) if scope.parent else None
+        top = module.functions.get(ModuleSummary.MODULE_SCOPE)
+        if top is not None and raw in top.stores:
+            found.append(_union(self.ref_values(module, None, v) for v in top.stores[raw]))
+        return found
+
+    # ------------------------------------------------------------------ parameters
+    def param_values(self, module: ModuleSummary, function: FunctionSummary, name: str) -> List[Resolved]:
+        key = ("param", module.path, function.qualname, name)
+        return self._ask(key, lambda: self._param_values(module, function, name))
+
+    def _param_values(self, module: ModuleSummary, function: FunctionSummary, name: str) -> List[Resolved]:
+        found: List[List[Resolved]] = []
+        annotation = function.annotations.get(name)
+        if annotation is not None:
+            found.append(_known(self.ref_values(module, self._scope(module.functions.get(function.parent)), annotation)))
+        default = function.defaults.get(name)
+        if default is not None and not default.is_none:
+            found.append(_known(self.ref_values(module, self._scope(module.functions.get(function.parent)), default)))
+        for caller_module, caller, argument, _ in self.arguments(module, function, name):
+            found.append(self.ref_values(caller_module, caller, argument))
+        values = _union(found)
+        return values or [Resolved("unknown", name="%s is a parameter" % name)]
+
+    def arguments(self, module: ModuleSummary, function: FunctionSummary, name: str) -> List[Tuple[ModuleSummary, Scope, Ref, CallFact]]:
+        """What each known caller of ``function`` passes for parameter ``name`` (and the call that passes it)."""
+        if name not in function.params:
+            return []
+        position = function.params.index(name)
+        if position >= function.positional:
+            position = -1  # keyword-only
+        found: List[Tuple[ModuleSummary, Scope, Ref, CallFact]] = []
+        for caller_module, caller, call, shift, forwarded in self.callers(module, function):
+            if forwarded is not None:
+                # ``Thread(target=f, args=(a, b))``, ``pool.submit(f, a)``: the refs after the callable
+                index = position - shift
+                if 0 <= index < len(forwarded) and position >= 0:
+                    found.append((caller_module, caller, forwarded[index], call))
+                continue
+            argument = _argument_for(call, name, position - shift if position >= 0 else -1, 0)
+            if argument is not None:
+                found.append((caller_module, caller, argument, call))
+        return found
+
+    def callers(self, module: ModuleSummary, function: FunctionSummary) -> List[Tuple[ModuleSummary, Scope, CallFact, int, Optional[Tuple[Ref, ...]]]]:
+        """Calls of ``function`` in the loaded modules: (module, caller, call, implicit first arguments,
+        forwarded arguments when the function is handed to an API that calls it with them)."""
+        key = ("callers", module.path, function.qualname)
+        cached = self._memo.get(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        self._index()
+        found: List[Tuple[ModuleSummary, Scope, CallFact, int, Optional[Tuple[Ref, ...]]]] = []
+        klass = module.classes.get(function.class_name) if function.class_name else None
+        names = [function.name]
+        if klass is not None and function.name == "__init__":
+            names = [klass.name] + [sub.name for _, sub in self.subclasses(module, klass)
+                                    if "__init__" not in sub.methods] + ["__init__"]
+        for name in names:
+            for caller_module, caller, call in self._calls_by_name.get(name, ())[: MAX_CALLERS * 4]:
+                for callee in self.values(caller_module, caller, call.raw) if call.raw else ():
+                    shift = self._matches(callee, module, function, klass)
+                    if shift is not None:
+                        found.append((caller_module, self._scope(caller), call, shift, None))
+                        break
+                if len(found) >= MAX_CALLERS:
+                    break
+        found.extend(self._forwarders(module, function))
+        self._memo[key] = found  # type: ignore[assignment]
+        return found
+
+    @staticmethod
+    def _matches(callee: Resolved, module: ModuleSummary, function: FunctionSummary,
+                 klass: Optional[ClassSummary]) -> Optional[int]:
+        """How many leading parameters the call fills implicitly, if ``callee`` is ``function``; else None."""
+        if callee.kind == "function" and callee.function is function and callee.module is module:
+            return 1 if callee.bound else 0
+        if (callee.kind == "class" and klass is not None and function.name == "__init__"
+                and callee.klass is not None and (callee.klass is klass or function.name not in callee.klass.methods)):
+            return 1  # the class itself, or a subclass that inherits this __init__
+        return None
+
+    def _forwarders(self, module: ModuleSummary, function: FunctionSummary) -> List[Tuple[ModuleSummary, Scope, CallFact, int, Optional[Tuple[Ref, ...]]]]:
+        """APIs that call ``function`` with arguments given beside it: Thread(target=f, args=...),
+        submit(f, *args), to_thread(f, *args), run_in_executor(ex, f, *args), partial(f, *args), map(f, xs)."""
+        found = []
+        candidates: List[Tuple[ModuleSummary, FunctionSummary, CallFact]] = []
+        for name in ("Thread", "Timer", "Process", "submit", "to_thread", "run_in_executor", "partial",
+                     "apply_async", "apply", "start_new_thread", "map", "imap", "imap_unordered", "starmap",
+                     "map_async", "starmap_async"):
+            candidates.extend(self._calls_by_name.get(name, ()))
+        for caller_module, caller, call in candidates[: MAX_CALLERS * 8]:
+            for position, argument in _callable_arguments(call):
+                if argument.kind not in ("name", "member"):
+                    continue
+                values = self.ref_values(caller_module, caller, argument)
+                match = next((v for v in values if v.kind == "function" and v.function is function
+                              and v.module is module), None)
+                if match is None:
+                    continue
+                shift = 1 if match.bound else 0
+                forwarded = _forwarded(call, position)
+                if forwarded is None and call.method in MAP_METHODS and len(call.args) > position + 1:
+                    forwarded = (Ref("element", args=(call.args[position + 1],), text=call.args[position + 1].text),)
+                if forwarded is not None:
+                    found.append((caller_module, self._scope(caller), call, shift, forwarded))
+                break
+        return found
+
+
+def _argument_for(call: CallFact, name: str, position: int, shift: int) -> Optional[Ref]:
+    for keyword, value in call.keywords:
+        if keyword == name:
+            return value
+    index = position + shift
+    if 0 <= index < len(call.args) and not call.star_args:
+        return call.args[index]
+    if 0 <= index < len(call.args):
+        return call.args[index]
+    return None
+
+
+def _callable_arguments(call: CallFact) -> List[Tuple[int, Ref]]:
+    """Where a call may hand over a callable: a known keyword, or one of its first positions."""
+    found = [(-1, value) for keyword, value in call.keywords if keyword in FORWARDING_KEYWORDS]
+    limit = 2 if call.method == "run_in_executor" else (2 if call.method in ("Thread", "Timer", "Process") else 1)
+    found.extend((index, call.args[index]) for index in range(min(limit, len(call.args))))
+    return found
+
+
+def _forwarded(call: CallFact, position: int) -> Optional[Tuple[Ref, ...]]:
+    """The arguments a forwarding API passes to the callable at ``position`` (-1: a keyword)."""
+    for keyword, value in call.keywords:
+        if keyword == "args" and value.kind == "list":
+            return value.args
+    if call.method in ("Thread", "Process") and position == 1 and len(call.args) > 3 and call.args[3].kind == "list":
+        return call.args[3].args  # Thread(group, target, name, args)
+    if call.method == "Timer" and len(call.args) > 2 and call.args[2].kind == "list":
+        return call.args[2].args
+    if call.method in ("apply_async", "apply", "start_new_thread") and len(call.args) > position + 1 >= 1:
+        following = call.args[position + 1]
+        return following.args if following.kind == "list" else None
+    if call.method in ("submit", "to_thread", "partial", "run_in_executor") and position >= 0:
+        return tuple(call.args[position + 1:])
+    return None
+
