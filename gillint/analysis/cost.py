@@ -33,6 +33,16 @@ CACHING_DECORATORS = frozenset({"cache", "lru_cache", "cached_property"})
 DIRECT_CALLS = 3
 # A loop nested in a literal loop of fewer items than this is not "nested loops" work.
 NESTED_OUTER_MINIMUM = 100
+# Iterating what these methods return waits on the network or a pipe for every item
+# (``for line in response.iter_lines()``): the loop is paced by I/O, not by its own work.
+STREAM_METHODS = frozenset({
+    "iter_lines", "iter_content", "iter_chunks", "iter_chunked", "iter_any", "iter_raw", "iter_text", "iter_bytes",
+    "iter_events", "listen", "consume", "follow", "stream", "iter_messages",
+})
+# Objects whose iteration reads a file, a pipe or a socket one item at a time.
+STREAM_OBJECTS = frozenset({"open", "io.open", "builtins.open", "codecs.open", "sys.stdin", "fileinput.input",
+                            "socket.socket.makefile", "gzip.open", "bz2.open", "lzma.open", "os.fdopen"})
+STREAM_SUFFIXES = (".stdout", ".stderr", ".stdin", ".makefile")
 # Values of one callee weighed per call (a name rarely holds more distinct callables).
 MAX_CALLEES = 6
 
@@ -266,8 +276,11 @@ class CostModel:
         if not work_ops and "collection" in loop.ops and large and (
                 iterations is not None or self._in_large_loop(module, function, loop, waits)):
             work_ops = ["collection"]  # ...unless there is a great deal of it: nested or large literal loops
+        if loop.per_element and large and iterations is None and not work_ops:
+            work_ops = ["string"]
         if work_ops and large:
-            strong = iterations is not None or self._in_large_loop(module, function, loop, waits)
+            strong = iterations is not None or self._in_large_loop(module, function, loop, waits) or (
+                loop.per_element and iterations is None)
             ops = _join([op for op in ("arithmetic", "comparison", "string", "collection") if op in loop.ops]) + " work"
             what = "while loop" if loop.kind == "while" else (
                 "comprehension over %s" % _short(loop.iter_text) if loop.kind == "comprehension" else "loop over %s" % _short(loop.iter_text))
@@ -275,8 +288,25 @@ class CostModel:
             reason = "%s%s does %s in pure Python" % (what, size, ops)
             op_here = location(module, loop.op_span) if loop.op_span else here
             step = EvidenceStep(label, "%s doing %s" % (what, ops), Location(module.path, here.line, here.column, op_here.end_line, op_here.end_column))
-            return Work("cpu", STRONG if strong else WEAK, frozenset(loop.ops), (step,), reason)
+            traits = frozenset(loop.ops) | ({"per-element"} if loop.per_element and iterations is None else frozenset())
+            if "per-element" in traits:
+                reason = "%s works on every element of the data, one at a time, in pure Python" % what
+            return Work("cpu", STRONG if strong else WEAK, traits, (step,), reason)
         return LIGHT
+
+    def _stream(self, module: ModuleSummary, function: FunctionSummary, loop: LoopFact) -> Optional[str]:
+        """What the loop reads item by item, waiting for each, if its iterable is a stream."""
+        ref = loop.iter_ref
+        if loop.kind != "for" or ref is None:
+            return None
+        if ref.kind == "call" and ref.raw.rsplit(".", 1)[-1] in STREAM_METHODS and "." in ref.raw:
+            return ref.text
+        scope = function if function.qualname != ModuleSummary.MODULE_SCOPE else None
+        for value in self.project.ref_values(module, scope, ref)[:MAX_CALLEES]:
+            if value.kind in ("external", "external-instance") and (
+                    value.name in STREAM_OBJECTS or value.name.endswith(STREAM_SUFFIXES)):
+                return ref.text
+        return None
 
     def _recurses_again(self, module: ModuleSummary, function: FunctionSummary, first: CallFact) -> bool:
         """More than one recursive call site (fib(n - 1) + fib(n - 2)): a tree of calls."""
@@ -323,6 +353,12 @@ class CostModel:
                 state.gil_calls.append(effect)
             elif effect.kind == "cpu":
                 state.heavy.append(effect)
+        for index, loop in enumerate(loops):
+            stream = self._stream(module, function, loop)
+            if stream is not None:
+                states[index].io.append(Work("io", 0, frozenset({"io"}), (EvidenceStep(
+                    function_label(module, function), "reads %s item by item" % _short(loop.iter_text),
+                    location(module, loop.span)),), "each iteration waits for the next item of %s" % stream, True))
         waits = [bool(states[i].io) or loops[i].awaits for i in range(len(loops))]
         # Loops are listed parents first: walk them backwards so children are done first.
         loop_work: List[Work] = [LIGHT] * len(loops)

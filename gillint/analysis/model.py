@@ -82,6 +82,7 @@ class LoopFact:
     iter_root: str = ""  # first name of the iterable (``vs`` in ``vs.items()``)
     rare: bool = False  # inside an ``except`` handler: an error path
     iter_ref: Optional[Ref] = None  # the iterable, for the linker to tell a stream (waits each iteration) from data
+    per_element: bool = False  # the body works on each element itself: ch.isalnum(), ord(ch), crc ^ b, table[b]
 
 
 @dataclass

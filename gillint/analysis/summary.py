@@ -31,6 +31,15 @@ STRING_METHODS = frozenset(
         "center", "zfill", "isdigit", "isalpha", "isalnum", "isspace",
     }
 )
+# Methods and functions that work on one character or byte: a loop applying them to its own element
+# walks a text or a buffer one element at a time.
+CHAR_METHODS = frozenset({
+    "isalnum", "isalpha", "isdigit", "isspace", "isupper", "islower", "isprintable", "isidentifier", "isdecimal",
+    "isnumeric", "isascii",
+})
+# Loop variables named like one character or byte: with a character predicate they mark a walk over text.
+CHAR_NAMES = frozenset({"c", "ch", "char", "character", "b", "byte", "octet", "cp", "codepoint"})
+CHAR_FUNCTIONS = frozenset({"ord", "chr", "hex"})
 COLLECTION_METHODS = frozenset({"append", "extend", "add", "insert", "setdefault", "pop", "appendleft", "discard"})
 SLEEP_NAMES = frozenset({"sleep"})
 # ``while not event.is_set()``, ``while not future.done()``: asking, not reading
@@ -202,6 +211,24 @@ class Summariser:
     def qualname_for(self, name: str) -> str:
         parent = self.scopes[-1].qualname
         return "%s.%s" % (parent, name) if parent else name
+
+    def note_element_work(self, name: cst.BaseExpression, by_name_only: bool = False) -> None:
+        """``name`` is worked on by a per-element operation: mark the innermost loop that binds it.
+        ``by_name_only``: the operation also fits words (``w.isdigit()``), so only a loop variable named
+        like a character counts."""
+        if not isinstance(name, cst.Name) or self.in_iterable:
+            return
+        if by_name_only and name.value not in CHAR_NAMES:
+            return
+        function = self.function
+        for index in reversed(self.loop_stacks[-1]):
+            loop = function.loops[index]
+            if name.value in loop.targets:
+                iterable = loop.iter_ref
+                if len(loop.targets) == 1 and iterable is not None and (iterable.kind in ("name", "member") or (
+                        iterable.kind == "call" and iterable.raw in ("bytes", "bytearray", "memoryview", "iter", "str"))):
+                    loop.per_element = True  # a walk over a stored text or buffer, not over a list of words
+                return
 
     def note_op(self, kind: str, node: cst.CSTNode) -> None:
         index = self.current_loop()
@@ -602,6 +629,9 @@ class Summariser:
 
     # ----------------------------------------------------------------- work
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if isinstance(node.operator, (cst.BitXor, cst.BitAnd, cst.BitOr, cst.LeftShift, cst.RightShift)):
+            self.note_element_work(node.left)  # crc ^ b, (b >> 4) & 0xF: byte-wise work
+            self.note_element_work(node.right)
         if (isinstance(node.operator, (cst.Add, cst.Subtract)) and isinstance(node.right, cst.Integer)
                 and isinstance(node.left, (cst.Name, cst.Attribute))):
             return  # ``found = found + 1``, ``i - 1``: counters and indices, not work
@@ -713,8 +743,12 @@ class Summariser:
             if method in PUT_METHODS and isinstance(node.func, cst.Attribute) and fact.args:
                 self.store(node.func.value, fact.args[-1])
         self.function.calls.append(fact)
+        if raw in CHAR_FUNCTIONS and positional:
+            self.note_element_work(positional[0].value)
         if isinstance(node.func, cst.Attribute):
             name = node.func.attr.value
+            if name in CHAR_METHODS:
+                self.note_element_work(node.func.value, by_name_only=True)
             if name in STRING_METHODS:
                 self.note_op("string", node)
             elif name in COLLECTION_METHODS:
