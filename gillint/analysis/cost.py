@@ -150,7 +150,7 @@ class CostModel:
     def call_effect(self, module: ModuleSummary, function: FunctionSummary, call: CallFact, depth: int) -> Work:
         """What the call does: the heaviest of what its callee can be (``crc = fast or slow`` holds both)."""
         scope = function if function.qualname != ModuleSummary.MODULE_SCOPE else None
-        callees = self.project.values(module, scope, call.raw) if call.raw else [Resolved("unknown")]
+        callees = self.project.callees(module, scope, call)
         effects = [self._callee_effect(module, function, call, callee, depth) for callee in callees[:MAX_CALLEES]]
         return heaviest(effects)
 

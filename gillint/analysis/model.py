@@ -39,6 +39,7 @@ class Ref:
     args: Tuple["Ref", ...] = ()
     text: str = ""
     is_none: bool = False
+    keywords: Tuple[Tuple[str, "Ref"], ...] = ()  # for ``call``: the keyword arguments
 
 
 @dataclass
@@ -62,6 +63,7 @@ class CallFact:
     keywords: Tuple[Tuple[str, Ref], ...] = ()
     star_args: bool = False
     rare: bool = False  # inside an ``except`` handler: an error path
+    func: Optional[Ref] = None  # the callee when it is not a dotted name (``make_pool().submit``, ``getattr(p, m)``)
 
 
 @dataclass

@@ -157,7 +157,7 @@ class StartFinder:
         scope = self.scope(function)
         if call.method == "run_in_executor" and len(call.args) >= 2:
             return self._run_in_executor(module, function, call)
-        callees = self.project.values(module, scope, call.raw) if call.raw else []
+        callees = self.project.callees(module, scope, call)
         sites: Dict[Tuple[str, str], StartSite] = {}
         for callee in callees:
             site = self._from_callee(module, function, call, callee)

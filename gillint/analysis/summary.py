@@ -254,8 +254,9 @@ class Summariser:
                 if isinstance(attribute, cst.SimpleString) and isinstance(attribute.evaluated_value, str):
                     return Ref("member", attribute.evaluated_value, args=(owner,), text=self.text(node))
                 return Ref("getattr", args=(owner, self.ref(attribute)), text=self.text(node))
-            args = tuple(self.ref(arg) for arg in positional[:2])
-            return Ref("call", callee, args=args, text=self.text(node))
+            args = tuple(self.ref(arg) for arg in positional[:6])
+            keywords = tuple((arg.keyword.value, self.ref(arg.value)) for arg in node.args[:8] if arg.keyword is not None)
+            return Ref("call", callee, args=args, text=self.text(node), keywords=keywords)
         if isinstance(node, cst.Lambda):
             return Ref("lambda", self.lambda_qualname(node), text=self.text(node))
         if isinstance(node, cst.Attribute):
@@ -736,6 +737,10 @@ class Summariser:
             loop = self.function.loops[loop].parent  # the iterable is evaluated once, outside the loop
         fact = CallFact(raw=raw, method=method, nargs=len(positional), span=self.span(node), loop=loop,
                         rare=self.in_handler > 0)
+        if not raw and isinstance(node.func, (cst.Attribute, cst.Call)):
+            fact.func = self.ref(node.func)
+            if not method and fact.func.kind == "member":
+                fact.method = fact.func.raw
         if node.args:
             fact.args = tuple(self.ref(a.value) for a in positional[:6])
             fact.keywords = tuple((a.keyword.value, self.ref(a.value)) for a in node.args if a.keyword is not None)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import builtins
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ..knowledge import ExecutorEntry
@@ -83,6 +83,9 @@ class Resolved:
     exact: bool = False  # an instance from a constructor call: its class is known exactly (not a subclass)
     items: Tuple[Tuple["Resolved", ...], ...] = ()  # sequence: the values of each item
     origin: str = ""  # allocation site of an instance: where containers' elements are looked up
+    # the constructor call of an exact instance (module, scope, call): its arguments are what this
+    # object's attributes hold, not every caller's (one level of object sensitivity)
+    ctor: Optional[tuple] = field(default=None, compare=False)
 
     @property
     def is_unknown(self) -> bool:
@@ -92,6 +95,7 @@ class Resolved:
     def key(self) -> tuple:
         return (self.kind, self.module.path if self.module else "", self.function.qualname if self.function else "",
                 self.klass.qualname if self.klass else "", self.name, self.bound, self.origin,
+                self.executor.name if self.executor is not None else "",
                 self.inner.key if self.inner is not None else ())
 
 
@@ -182,6 +186,14 @@ class ValueAnalysis:
     @staticmethod
     def _scope(function: Scope) -> Scope:
         return None if function is None or function.qualname == ModuleSummary.MODULE_SCOPE else function
+
+    def callees(self, module: ModuleSummary, function: Scope, call: CallFact) -> List[Resolved]:
+        """What the called expression can be: a dotted name, or a computed callee (``make_pool().submit``)."""
+        if call.raw:
+            return self.values(module, function, call.raw)
+        if call.func is not None:
+            return self.ref_values(module, function, call.func)
+        return [Resolved("unknown", name="a computed callee")]
 
     # ------------------------------------------------------------------ names
     def values(self, module: ModuleSummary, function: Scope, raw: str) -> List[Resolved]:
@@ -331,7 +343,7 @@ class ValueAnalysis:
         classes = [(module, klass)] + ([] if own_only else list(self.bases(module, klass)))
         found: List[List[Resolved]] = []
         for owner, cls in classes:
-            hit = self._own_member(owner, cls, attribute, instance)
+            hit = self._own_member(owner, cls, attribute, instance, current.ctor)
             if hit:
                 found.append(hit)
                 break
@@ -348,18 +360,42 @@ class ValueAnalysis:
             return [Resolved("external", name="%s.%s" % (external[0], attribute))]
         return [Resolved("unknown", name="%s has no attribute %s" % (klass.name, attribute))]
 
-    def _own_member(self, module: ModuleSummary, klass: ClassSummary, attribute: str, instance: bool) -> List[Resolved]:
+    def _own_member(self, module: ModuleSummary, klass: ClassSummary, attribute: str, instance: bool,
+                    ctor: Optional[tuple] = None) -> List[Resolved]:
         if attribute in klass.methods:
             function = module.functions[klass.methods[attribute]]
             static = any(d.rsplit(".", 1)[-1] in STATIC_DECORATORS for d in function.decorators)
             return [Resolved("function", module, function, klass=klass, bound=instance and not static)]
+        init = module.functions.get(klass.methods["__init__"]) if "__init__" in klass.methods else None
         found: List[List[Resolved]] = []
         for assigned in klass.attrs.get(attribute, ()):
             scope = module.functions.get(assigned.scope) if assigned.scope else None
-            found.append(self.ref_values(module, scope, assigned.value))
+            value = assigned.value
+            if (ctor is not None and scope is not None and scope is init and value.kind == "name"
+                    and value.raw in init.params and value.raw not in init.assigns):
+                found.append(self._constructed(init, value.raw, ctor, module))
+                continue
+            found.append(self.ref_values(module, scope, value))
         if attribute in klass.fields:
+            if ctor is not None and init is None:
+                argument = _ref_argument(ctor[2], attribute, klass.fields.index(attribute))
+                if argument is not None:
+                    found.append(self.ref_values(ctor[0], ctor[1], argument))
+                    return _union(found)
             found.append(self.field_values(module, klass, attribute))
         return _union(found)
+
+    def _constructed(self, init: FunctionSummary, param: str, ctor: tuple, module: ModuleSummary) -> List[Resolved]:
+        """What one constructor call passes for ``param`` of ``__init__`` (or its default)."""
+        caller_module, caller, call = ctor
+        position = init.params.index(param)
+        argument = _ref_argument(call, param, position - 1 if position < init.positional else -1)
+        if argument is not None:
+            return self.ref_values(caller_module, caller, argument)
+        default = init.defaults.get(param)
+        annotation = init.annotations.get(param)
+        found = [self.ref_values(module, None, ref) for ref in (default, annotation) if ref is not None and not ref.is_none]
+        return _union(found) or [Resolved("unknown", name="%s is not passed" % param)]
 
     def field_values(self, module: ModuleSummary, klass: ClassSummary, name: str) -> List[Resolved]:
         """A dataclass-style field: its annotation's type and what the constructor's callers pass."""
@@ -374,6 +410,17 @@ class ValueAnalysis:
                 if argument is not None:
                     found.append(self.ref_values(caller_module, caller, argument))
         return _union(found)
+
+    def _class_calls(self, module: ModuleSummary, klass: ClassSummary) -> List[Tuple[ModuleSummary, Scope, CallFact]]:
+        """Calls that construct ``klass`` (``Job(tokenizer, text)``), among the loaded modules."""
+        self._index()
+        found = []
+        for caller_module, caller, call in self._calls_by_name.get(klass.name, ())[:MAX_CALLERS]:
+            for callee in self.callees(caller_module, caller, call):
+                if callee.kind == "class" and callee.klass is klass:
+                    found.append((caller_module, self._scope(caller), call))
+                    break
+        return found
 
     # ------------------------------------------------------------------ classes
     def bases(self, module: ModuleSummary, klass: ClassSummary, _seen: Optional[set] = None) -> Iterator[Tuple[ModuleSummary, ClassSummary]]:
@@ -482,7 +529,8 @@ class ValueAnalysis:
         if callee.kind == "class":
             if callee.executor is not None:
                 return [Resolved("instance", name=callee.name, executor=callee.executor, origin=origin, exact=True)]
-            return [Resolved("instance", callee.module, klass=callee.klass, origin=origin, exact=True)]
+            return [Resolved("instance", callee.module, klass=callee.klass, origin=origin, exact=True,
+                             ctor=(module, function, ref))]
         if callee.kind == "external":
             if callee.name == "functools.partial" and ref.args:
                 inner = best(self.ref_values(module, function, ref.args[0]))
@@ -627,7 +675,7 @@ class ValueAnalysis:
                                     if "__init__" not in sub.methods] + ["__init__"]
         for name in names:
             for caller_module, caller, call in self._calls_by_name.get(name, ())[: MAX_CALLERS * 4]:
-                for callee in self.values(caller_module, caller, call.raw) if call.raw else ():
+                for callee in self.callees(caller_module, caller, call):
                     shift = self._matches(callee, module, function, klass)
                     if shift is not None:
                         found.append((caller_module, self._scope(caller), call, shift, None))
@@ -686,6 +734,16 @@ def _argument_for(call: CallFact, name: str, position: int, shift: int) -> Optio
         return call.args[index]
     if 0 <= index < len(call.args):
         return call.args[index]
+    return None
+
+
+def _ref_argument(call: Ref, name: str, position: int) -> Optional[Ref]:
+    """The argument of a call expression for parameter ``name`` at ``position`` (-1: keyword only)."""
+    for keyword, value in call.keywords:
+        if keyword == name:
+            return value
+    if 0 <= position < len(call.args):
+        return call.args[position]
     return None
 
 
