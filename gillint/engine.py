@@ -28,7 +28,7 @@ from . import knowledge
 from .analysis.cost import CostModel
 from .analysis.model import ModuleSummary
 from .analysis.project import Project, module_name_for
-from .analysis.starts import StartFinder
+from .analysis.starts import StartFinder, start_call_names
 from .checks.base import Facts, Rule, all_rules
 from .config import Config
 from .diagnostics import ERROR_CODE, Confidence, Diagnostic, file_error
@@ -515,16 +515,6 @@ def _summarise_guarded(text: str, path: str, module_name: str, is_package: bool)
 
 # Call names (method or function, last component) that can hand a callable to a worker.
 _ATTRIBUTE_ONLY = frozenset({"map", "submit", "apply", "starmap"})  # as bare names these are builtins or common
-
-
-def start_call_names(kb: knowledge.KnowledgeBase) -> frozenset:
-    from .analysis.starts import EXECUTOR_METHODS
-
-    names = {"run_in_executor", "set_default_executor", "to_thread"}
-    for methods in EXECUTOR_METHODS.values():
-        names.update(methods)
-    names.update(name.rsplit(".", 1)[-1] for name in kb.starters)
-    return frozenset(names)
 
 
 _THREAD_MODULES = ("threading", "_thread", "concurrent", "multiprocessing", "asyncio", "queue")

@@ -56,7 +56,7 @@ class Project(ValueAnalysis):
     def module(self, name: str) -> Optional[ModuleSummary]:
         """The summary of a project module, loading it from an import root if needed."""
         found = self.modules.get(name)
-        if found is not None or name in self._missing or self._loader is None or not name:
+        if found is not None or name in self._missing or self._loader is None or not name or self._loaded_only:
             return found
         relative = Path(*name.split("."))
         for root in self.roots:

@@ -12,9 +12,9 @@ their arguments is below.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
-from ..knowledge import ArgSpec
+from ..knowledge import ArgSpec, KnowledgeBase
 from .model import CallFact, FunctionSummary, ModuleSummary, Ref, Span
 from .project import Project, Resolved
 from .values import best
@@ -100,11 +100,35 @@ def _first_element(ref: Optional[Ref], star: bool) -> Optional[str]:
     return "(%s,)" % first.text
 
 
+def start_call_names(kb: "KnowledgeBase") -> FrozenSet[str]:
+    """The last name of every call that can hand a callable to a worker, from the knowledge base:
+    the one source of truth for the summariser's triage and the start-site finder."""
+    names = {"run_in_executor", "set_default_executor", "to_thread"}
+    for methods in EXECUTOR_METHODS.values():
+        names.update(methods)
+    names.update(name.rsplit(".", 1)[-1] for name in kb.starters)
+    return frozenset(names)
+
+
 class StartFinder:
     def __init__(self, project: Project) -> None:
         self.project = project
         self.kb = project.kb
         self.default_executor_worker = "thread"
+        self.names = start_call_names(self.kb)
+
+    def may_start(self, module: ModuleSummary, call: CallFact) -> bool:
+        """Whether the call's name can be a start site's (``pool.submit``, ``T(target=f)`` with
+        ``from threading import Thread as T``, ``getattr(pool, "imap")(f, xs)``): only those are resolved."""
+        if not call.raw:
+            return call.func is not None and (call.func.kind == "getattr" or call.method in self.names)
+        if call.method in self.names or call.method == "__init__":  # super().__init__(target=f) in a Thread subclass
+            return True
+        head, _, rest = call.raw.partition(".")
+        imported = module.imports.get(head)
+        if imported is not None:
+            return ("%s.%s" % (imported, rest) if rest else imported).rsplit(".", 1)[-1] in self.names
+        return head in ("self", "cls") or "." not in call.raw  # attributes and local aliases: resolve to know
 
     def scope(self, function: FunctionSummary) -> Optional[FunctionSummary]:
         return None if function.qualname == ModuleSummary.MODULE_SCOPE else function
@@ -117,7 +141,7 @@ class StartFinder:
             self.default_executor_worker = self._default_executor([module])
             for function in module.functions.values():
                 for call in function.calls:
-                    if call.args or call.keywords:
+                    if (call.args or call.keywords) and self.may_start(module, call):
                         for site in self.from_call(module, function, call):
                             sites.extend(self.forwarded(site))
             sites.extend(self.subclasses(module))

@@ -143,28 +143,31 @@ class ValueAnalysis:
         self._memo: Dict[tuple, List[Resolved]] = {}
         self._active: set = set()
         self._depth = 0
-        self._cuts = 0  # questions cut short by a cycle or the depth limit: answers then are partial
         self._calls_by_name: Dict[str, List[Tuple[ModuleSummary, FunctionSummary, CallFact]]] = {}
         self._classes_by_base: Dict[str, List[Tuple[ModuleSummary, ClassSummary]]] = {}
         self._indexed: set = set()
+        # >0 while looking for callers: only modules already loaded are read.  Finding who calls a
+        # function must not summarise every module that one of the candidate calls mentions.
+        self._loaded_only = 0
 
     # ------------------------------------------------------------------ plumbing
     def _ask(self, key: tuple, compute) -> List[Resolved]:  # type: ignore[no-untyped-def]
-        if key in self._memo:
-            return self._memo[key]
+        """Answer a question once.  A question met again while it is being answered (a cycle: a parameter
+        whose callers pass it back) contributes nothing to itself; the answer is kept all the same, so
+        each question is answered once per run and the analysis stays linear in what is asked."""
+        found = self._memo.get(key)
+        if found is not None:
+            return found
         if key in self._active or self._depth > MAX_DEPTH:
-            self._cuts += 1
             return []
         self._active.add(key)
         self._depth += 1
-        cuts = self._cuts
         try:
             result = compute()
         finally:
             self._depth -= 1
             self._active.discard(key)
-        if self._cuts == cuts:
-            self._memo[key] = result  # an answer found inside a cycle may be partial: keep only complete ones
+        self._memo[key] = result
         return result
 
     def _index(self) -> None:
@@ -413,6 +416,13 @@ class ValueAnalysis:
 
     def _class_calls(self, module: ModuleSummary, klass: ClassSummary) -> List[Tuple[ModuleSummary, Scope, CallFact]]:
         """Calls that construct ``klass`` (``Job(tokenizer, text)``), among the loaded modules."""
+        self._loaded_only += 1
+        try:
+            return self._constructions(module, klass)
+        finally:
+            self._loaded_only -= 1
+
+    def _constructions(self, module: ModuleSummary, klass: ClassSummary) -> List[Tuple[ModuleSummary, Scope, CallFact]]:
         self._index()
         found = []
         for caller_module, caller, call in self._calls_by_name.get(klass.name, ())[:MAX_CALLERS]:
@@ -660,6 +670,13 @@ class ValueAnalysis:
         return found
 
     def callers(self, module: ModuleSummary, function: FunctionSummary) -> List[Tuple[ModuleSummary, Scope, CallFact, int, Optional[Tuple[Ref, ...]]]]:
+        self._loaded_only += 1
+        try:
+            return self._callers(module, function)
+        finally:
+            self._loaded_only -= 1
+
+    def _callers(self, module: ModuleSummary, function: FunctionSummary) -> List[Tuple[ModuleSummary, Scope, CallFact, int, Optional[Tuple[Ref, ...]]]]:
         """Calls of ``function`` in the loaded modules: (module, caller, call, implicit first arguments,
         forwarded arguments when the function is handed to an API that calls it with them)."""
         key = ("callers", module.path, function.qualname)
