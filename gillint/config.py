@@ -44,6 +44,8 @@ class Config:
     max_depth: int = 8
     confidence: str = "high"
     knowledge: Tuple[Tuple[str, Mapping[str, Any]], ...] = ()
+    follow_libraries: bool = True  # follow calls into pure-Python packages installed beside gillint
+    library_paths: Tuple[str, ...] = ()  # more places to find the source of installed packages
     verify: Mapping[str, Any] = field(default_factory=dict)
     path: Optional[Path] = None  # the pyproject.toml it came from
     root: Optional[Path] = None  # the directory of that file: patterns are relative to it
@@ -51,7 +53,8 @@ class Config:
     @property
     def fingerprint(self) -> str:
         """What in the configuration can change analysis results (for caches)."""
-        return repr((self.target_version, self.min_iterations, self.max_depth, self.knowledge))
+        return repr((self.target_version, self.min_iterations, self.max_depth, self.knowledge, self.follow_libraries,
+                     self.library_paths))
 
 
 def _codes(value: Any, where: str, key: str, known: Sequence[str]) -> Tuple[str, ...]:
@@ -128,6 +131,12 @@ def from_table(table: Mapping[str, Any], where: str, known_codes: Sequence[str],
             except knowledge.KnowledgeError as exc:
                 raise ConfigError(str(exc)) from None
             config.knowledge = ((label, value),)
+        elif name == "follow-libraries":
+            if not isinstance(value, bool):
+                raise ConfigError("%s: follow-libraries must be true or false" % where)
+            config.follow_libraries = value
+        elif name == "library-paths":
+            config.library_paths = _strings(value, where, key)
         elif name == "verify":
             if not isinstance(value, dict):
                 raise ConfigError("%s: verify must be a table" % where)

@@ -221,6 +221,25 @@ def default_config() -> Config:
     return Config()
 
 
+def library_roots(config: Config) -> List[Path]:
+    """Where installed pure-Python packages are followed: the configured ``library-paths``, then this
+    interpreter's site-packages (``follow-libraries = false`` turns the latter off)."""
+    import sysconfig
+
+    roots: List[Path] = []
+    for given in config.library_paths:
+        path = Path(given)
+        if not path.is_absolute() and config.root is not None:
+            path = config.root / path
+        roots.append(path)
+    if config.follow_libraries:
+        for key in ("purelib", "platlib"):
+            found = sysconfig.get_paths().get(key)
+            if found and Path(found).is_dir() and Path(found) not in roots:
+                roots.append(Path(found))
+    return roots
+
+
 def enabled_rules(config: Config) -> List[Rule]:
     rules = all_rules()
     defaults = [r.code for r in rules if r.default_enabled]
@@ -287,7 +306,8 @@ class Engine:
         self.texts: Dict[str, str] = {}
         self.summaries: Dict[str, Optional[ModuleSummary]] = {}
         self.errors: Dict[str, SourceError] = {}
-        self.project = Project(self.kb, loader=self._load)
+        self.library_roots = library_roots(self.config)
+        self.project = self._new_project()
 
     # -- summaries
     def summary_for(self, path: str, text: str) -> ModuleSummary:
@@ -404,9 +424,14 @@ class Engine:
                 self.summaries[task.path] = record.summary
         self._fresh_project(reported)
 
+    def _new_project(self) -> Project:
+        project = Project(self.kb, loader=self._load)
+        project.library_roots = list(self.library_roots)
+        return project
+
     def _fresh_project(self, reported: List[ModuleSummary]) -> None:
         roots = list(self.project.roots)
-        self.project = Project(self.kb, loader=self._load)
+        self.project = self._new_project()
         self.project.roots.extend(roots)
         for summary in reported:
             self.project.add(summary)

@@ -78,6 +78,8 @@ def test_full_table_is_read(tmp_path: Path) -> None:
         ("[[tool.gillint.knowledge.call]]\nname = \"x.y\"\neffect = \"cpu\"", "missing required key 'reason'"),
         ("knowledge = 3", "knowledge must be a table"),
         ("verify = 3", "verify must be a table"),
+        ("follow-libraries = \"yes\"", "follow-libraries must be true or false"),
+        ("library-paths = \"vendor\"", "library-paths must be a list of strings"),
     ],
 )
 def test_bad_values_name_the_file_and_key(tmp_path: Path, body: str, expected: str) -> None:

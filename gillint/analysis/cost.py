@@ -195,8 +195,12 @@ class CostModel:
         name = resolved.name if resolved.kind in ("external", "external-instance") else ""
         entry = self.kb.call(name) if name else None
         if entry is not None:
+            if entry.effect == "io" and _non_blocking(call):
+                return LIGHT  # q.get(block=False), lock.acquire(timeout=0): asks and returns, never waits
             return self._library_work(entry.effect, name, entry.reason, label, here)
         if call.method and resolved.kind != "function":
+            if _non_blocking(call):
+                return LIGHT
             method = self.kb.method(call.method, call.nargs)
             if method is not None:
                 return self._library_work(method.effect, "." + call.method, method.reason, label, here)
@@ -405,6 +409,16 @@ class CostModel:
         if releases:
             return Work("releases", 0, frozenset({"releases"}), releases[0].steps, releases[0].reason)
         return LIGHT
+
+
+def _non_blocking(call: CallFact) -> bool:
+    """``get(block=False)``, ``get(False)``, ``acquire(blocking=False)``, ``get(timeout=0)``: a call that never waits."""
+    for keyword, value in call.keywords:
+        if keyword in ("block", "blocking") and value.text == "False":
+            return True
+        if keyword == "timeout" and value.text in ("0", "0.0"):
+            return True
+    return call.method in ("get", "acquire", "put") and bool(call.args) and call.args[0].text == "False"
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -18,6 +18,9 @@ from .values import UNKNOWN, Resolved, ValueAnalysis, best
 
 __all__ = ["Project", "Resolved", "UNKNOWN", "module_name_for"]
 
+# Installed-package modules summarised per run at most: following a dependency stays a bounded cost.
+MAX_LIBRARY_MODULES = 200
+
 
 def module_name_for(path: Path) -> Tuple[str, bool, Path]:
     """(dotted module name, is_package, import root) of a file, by walking up __init__.py files."""
@@ -42,8 +45,14 @@ class Project(ValueAnalysis):
         self.modules: Dict[str, ModuleSummary] = {}
         self.by_path: Dict[str, ModuleSummary] = {}
         self.roots: List[Path] = []
+        # Where installed packages live (site-packages, configured library paths): pure-Python code there
+        # is followed like the project's own, after the project's roots and only for names the
+        # knowledge base does not describe.
+        self.library_roots: List[Path] = []
+        self.library_modules = 0
         self._loader = loader
         self._missing: set = set()
+        self._project_tops: Dict[str, bool] = {}
         self._init_values()
 
     # ------------------------------------------------------------ modules
@@ -59,16 +68,27 @@ class Project(ValueAnalysis):
         if found is not None or name in self._missing or self._loader is None or not name or self._loaded_only:
             return found
         relative = Path(*name.split("."))
-        for root in self.roots:
+        library = [] if self.library_modules >= MAX_LIBRARY_MODULES else self.library_roots
+        for root in list(self.roots) + library:
             for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
                 if candidate.is_file():
                     summary = self._loader(candidate)
                     if summary is not None:
                         self.modules.setdefault(name, summary)
                         self.by_path.setdefault(summary.path, summary)
+                        if root not in self.roots:
+                            self.library_modules += 1
                         return summary
         self._missing.add(name)
         return None
+
+    def in_project(self, top: str) -> bool:
+        """Whether a top-level module or package of this name is in the project's own roots."""
+        found = self._project_tops.get(top)
+        if found is None:
+            found = self._project_tops[top] = any(
+                (root / (top + ".py")).is_file() or (root / top / "__init__.py").is_file() for root in self.roots)
+        return found
 
     def split_module(self, qualified: str) -> Tuple[Optional[ModuleSummary], List[str]]:
         """``pkg.mod.func.attr`` -> (summary of pkg.mod, ["func", "attr"]), longest module first."""

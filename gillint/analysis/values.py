@@ -303,13 +303,15 @@ class ValueAnalysis:
         return self._walk(current, rest)
 
     def describes(self, qualified: str) -> bool:
-        """Whether the knowledge base describes this stdlib name: then no module of the checked tree
-        hides it (CPython's own ``Lib/``, a vendored copy with the same name)."""
-        if qualified.split(".", 1)[0] not in STDLIB_MODULES:
+        """Whether the knowledge base describes this name of the standard library or of an installed
+        package: then no module hides it (CPython's own ``Lib/``, a vendored copy with the same name),
+        and the package's source is not followed."""
+        top = qualified.split(".", 1)[0]
+        if top not in STDLIB_MODULES and self.in_project(top):  # type: ignore[attr-defined]
             return False
         kb = self.kb
         return (qualified in kb.starters or qualified in kb.executors  # type: ignore[attr-defined]
-                or qualified in kb.calls)  # type: ignore[attr-defined]
+                or kb.call(qualified) is not None)  # type: ignore[attr-defined]
 
     def external(self, name: str) -> Resolved:
         executor = self.kb.executors.get(name)  # type: ignore[attr-defined]
