@@ -62,10 +62,15 @@ class Work:
 
 
 LIGHT = Work("light")
+# Runs a callable that is not known (a job's ``fn``, a parameter): its work could be anything.
+DISPATCH = Work("dispatch")
+# Names under which code keeps a callable to run later.
+CALLABLE_NAMES = frozenset({"fn", "func", "function", "target", "callback", "handler", "task", "job", "work",
+                            "runnable", "callable", "_target", "_fn", "_func", "_callback"})
 
 
 def weight(work: Work) -> Tuple[int, int]:
-    order = {"cpu": 4, "io": 3, "releases": 2, "light": 1}
+    order = {"cpu": 5, "io": 4, "releases": 3, "dispatch": 2, "light": 1}
     return order.get(work.kind, 0), work.strength
 
 
@@ -180,6 +185,8 @@ class CostModel:
                 return recursion or self._recursion(label, call, here)
             if inner.kind == "light":
                 return LIGHT
+            if inner.kind == "dispatch":
+                return DISPATCH
             step = EvidenceStep(label, "calls %s" % callee.name, here)
             steps = (step,) + inner.steps
             strength = inner.strength
@@ -198,6 +205,8 @@ class CostModel:
             if entry.effect == "io" and _non_blocking(call):
                 return LIGHT  # q.get(block=False), lock.acquire(timeout=0): asks and returns, never waits
             return self._library_work(entry.effect, name, entry.reason, label, here)
+        if resolved.is_unknown and _dispatch(call):
+            return DISPATCH
         if call.method and resolved.kind != "function":
             if _non_blocking(call):
                 return LIGHT
@@ -337,8 +346,12 @@ class CostModel:
         loops = function.loops
         states = [_LoopState() for _ in loops]
         top: _LoopState = _LoopState()
+        dispatches = False
         for call in function.calls:
             effect = self.call_effect(module, function, call, depth)
+            if effect.kind == "dispatch":
+                dispatches = True
+                continue
             if effect.kind == "light":
                 continue
             if effect.kind == "cpu" and call.rare:
@@ -400,6 +413,10 @@ class CostModel:
         if candidates and not has_io:
             best = candidates[0]
             return Work("cpu", WEAK, best.traits, best.steps, best.reason)
+        if has_io and dispatches:
+            # a worker loop that waits for jobs and runs whatever callable each job names: what it
+            # spends its time on is the jobs' work, which is not known here; it is not I/O-bound
+            return DISPATCH
         if has_io:
             io_work = top.io[0] if top.io else next(
                 (w for i, w in enumerate(loop_work) if loops[i].parent is None and (w.kind == "io" or w.has_io)),
@@ -409,6 +426,12 @@ class CostModel:
         if releases:
             return Work("releases", 0, frozenset({"releases"}), releases[0].steps, releases[0].reason)
         return LIGHT
+
+
+def _dispatch(call: CallFact) -> bool:
+    """A call of an unknown callable that is data: ``fn(*args)``, ``item.fn(x)``, ``self._target()``."""
+    last = call.raw.rsplit(".", 1)[-1] if call.raw else call.method
+    return last in CALLABLE_NAMES or (call.star_args and bool(call.raw) and "." not in call.raw)
 
 
 def _non_blocking(call: CallFact) -> bool:
