@@ -30,13 +30,19 @@ class KnowledgeError(ValueError):
 
 @dataclass(frozen=True)
 class CallEntry:
-    """What calling ``name`` does: effect is one of EFFECTS."""
+    """What calling ``name`` does: effect is one of EFFECTS.
+
+    ``blocks_loop``: one call commonly runs long enough (tens of milliseconds or more)
+    to stall an event loop when made inline in an ``async def``, even when it releases
+    the GIL (password hashing, big compression, image decoding).
+    """
 
     name: str
     effect: str
     reason: str
     size_dependent: str = ""
     source: str = ""
+    blocks_loop: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,7 @@ def _arg_spec(value: Any, where: str, key: str) -> ArgSpec:
 
 
 _SCHEMA: Dict[str, Dict[str, type]] = {
-    "call": {"name": str, "effect": str, "reason": str, "size_dependent": str},
+    "call": {"name": str, "effect": str, "reason": str, "size_dependent": str, "blocks_loop": bool},
     "method": {"name": str, "effect": str, "reason": str, "min_args": int, "max_args": int},
     "starter": {
         "name": str,
@@ -177,6 +183,9 @@ def _check_entry(kind: str, raw: Any, where: str) -> Dict[str, Any]:
     for key in ("name", "reason"):
         if key in raw and not raw[key].strip():
             raise KnowledgeError("%s: %r must not be empty" % (label, key))
+    if raw.get("blocks_loop") and raw["effect"] not in ("cpu", "releases"):
+        raise KnowledgeError("%s: 'blocks_loop' is only for cpu and releases entries, not %r "
+                             "(an io call blocks an event loop anyway; a light one does not)" % (label, raw["effect"]))
     return dict(raw)
 
 
@@ -189,7 +198,8 @@ def add_entries(kb: KnowledgeBase, data: Mapping[str, Any], where: str) -> None:
             raise KnowledgeError("%s: %r must be an array of tables ([[%s]])" % (where, kind, kind))
     for raw in data.get("call", ()):
         item = _check_entry("call", raw, where)
-        entry = CallEntry(item["name"], item["effect"], item["reason"], item.get("size_dependent", ""), where)
+        entry = CallEntry(item["name"], item["effect"], item["reason"], item.get("size_dependent", ""), where,
+                          item.get("blocks_loop", False))
         if entry.name.endswith(".*"):
             kb.call_prefixes[entry.name[:-2]] = entry
         else:

@@ -38,7 +38,7 @@ def all_entries() -> List[Tuple[str, str, Dict[str, Any]]]:
 def test_every_bundled_file_loads_on_its_own() -> None:
     files = knowledge.bundled_files()
     assert {"stdlib.toml", "stdlib_io.toml", "methods.toml", "workers.toml", "numeric.toml", "web.toml",
-            "crypto.toml", "parsing.toml"} <= {path.name for path in files}
+            "crypto.toml", "parsing.toml", "compression.toml", "imaging.toml"} <= {path.name for path in files}
     for name, data in bundled():
         kb = KnowledgeBase()
         add_entries(kb, data, "rules/" + name)
@@ -76,6 +76,9 @@ def test_bundled_entries_remember_their_file() -> None:
     assert kb.call("time.sleep").source == "rules/stdlib_io.toml"
     assert kb.call("numpy.linalg.inv").source == "rules/numeric.toml"
     assert kb.starters["threading.Thread"].source == "rules/workers.toml"
+    assert kb.call("PIL.Image.open").source == "rules/imaging.toml"
+    assert kb.call("zstandard.compress").source == "rules/compression.toml"
+    assert kb.call("argon2.PasswordHasher.hash").source == "rules/crypto.toml"
 
 
 # The modules the knowledge base must cover: each needs at least one entry of its own.
@@ -90,6 +93,9 @@ REQUIRED = [
     # third party
     "numpy", "pandas", "PIL", "lxml", "orjson", "ujson", "requests", "httpx", "urllib3", "aiohttp",
     "psycopg", "boto3", "botocore", "cryptography", "bcrypt", "scipy", "sklearn", "regex",
+    # password hashing, compression, images, serialisation
+    "scrypt", "argon2", "passlib.hash", "passlib.context", "zstandard", "lz4", "brotli", "snappy", "imageio",
+    "cv2", "simplejson", "rapidjson", "msgpack", "yaml", "tomllib", "tomli", "google.protobuf", "xmltodict", "bs4",
 ]
 
 
@@ -162,6 +168,241 @@ def test_effects_of_representative_calls(name: str, effect: str) -> None:
     assert entry.effect == effect, "%s: %s (%s)" % (name, entry.effect, entry.reason)
 
 
+# What each group of calls does to the GIL ("cpu" is "holds it") and whether one call blocks
+# an event loop (blocks_loop), resolved by qualified name as the analysis resolves calls.
+GROUPS = {
+    "password hashing and key derivation": [
+        ("bcrypt.hashpw", "releases", True),
+        ("bcrypt.checkpw", "releases", True),
+        ("bcrypt.kdf", "releases", True),
+        ("bcrypt.gensalt", "light", False),
+        ("scrypt.hash", "releases", True),
+        ("scrypt.encrypt", "releases", True),
+        ("scrypt.decrypt", "releases", True),
+        ("hashlib.scrypt", "releases", True),
+        ("hashlib.pbkdf2_hmac", "releases", True),
+        ("hmac.compare_digest", "light", False),
+        ("secrets.compare_digest", "light", False),
+        ("secrets.token_hex", "light", False),
+        ("argon2.PasswordHasher", "light", False),
+        ("argon2.PasswordHasher.hash", "releases", True),
+        ("argon2.PasswordHasher.verify", "releases", True),
+        ("argon2.PasswordHasher.check_needs_rehash", "light", False),
+        ("argon2.low_level.hash_secret", "releases", True),
+        ("argon2.low_level.hash_secret_raw", "releases", True),
+        ("argon2.low_level.verify_secret", "releases", True),
+        ("passlib.hash.bcrypt.hash", "releases", True),
+        ("passlib.hash.bcrypt.verify", "releases", True),
+        ("passlib.hash.bcrypt.using.hash", "releases", True),  # a customised handler: the prefix covers it
+        ("passlib.hash.bcrypt.identify", "light", False),
+        ("passlib.hash.bcrypt.using", "light", False),
+        ("passlib.hash.argon2.hash", "releases", True),
+        ("passlib.hash.pbkdf2_sha256.hash", "releases", True),
+        ("passlib.hash.pbkdf2_sha256.verify", "releases", True),
+        ("passlib.hash.scrypt.hash", "releases", True),
+        ("passlib.hash.sha512_crypt.hash", "cpu", True),
+        ("passlib.hash.sha256_crypt.verify", "cpu", True),
+        ("passlib.hash.md5_crypt.hash", "cpu", False),
+        ("passlib.hash.des_crypt.hash", "cpu", True),  # any other scheme: pure-Python backends
+        ("passlib.context.CryptContext", "light", False),
+        ("passlib.context.CryptContext.hash", "releases", True),
+        ("passlib.context.CryptContext.verify", "releases", True),
+        ("passlib.context.CryptContext.verify_and_update", "releases", True),
+        ("passlib.context.CryptContext.needs_update", "light", False),
+        ("cryptography.hazmat.primitives.kdf.pbkdf2.PBKDF2HMAC.derive", "releases", True),
+        ("cryptography.hazmat.primitives.kdf.scrypt.Scrypt.derive", "releases", True),
+    ],
+    "compression": [
+        ("zlib.compress", "releases", False),
+        ("zlib.decompress", "releases", False),
+        ("gzip.compress", "releases", False),
+        ("gzip.decompress", "releases", False),
+        ("gzip.open", "io", False),
+        ("bz2.compress", "releases", True),
+        ("bz2.decompress", "releases", True),
+        ("lzma.compress", "releases", True),
+        ("lzma.decompress", "releases", False),
+        ("lzma.LZMACompressor.compress", "releases", False),
+        ("zipfile.ZipFile", "io", False),
+        ("zipfile.ZipFile.read", "releases", False),
+        ("zipfile.ZipFile.namelist", "light", False),
+        ("tarfile.open", "io", False),
+        ("tarfile.open.extractall", "io", False),
+        ("zstandard.compress", "releases", False),
+        ("zstandard.decompress", "releases", False),
+        ("zstandard.ZstdCompressor", "light", False),
+        ("zstandard.ZstdCompressor.compress", "releases", False),
+        ("zstandard.ZstdDecompressor.decompress", "releases", False),
+        ("zstandard.ZstdDecompressor.stream_reader", "releases", False),
+        ("zstandard.ZstdCompressor.multi_compress_to_buffer", "releases", True),
+        ("zstandard.train_dictionary", "releases", True),
+        ("lz4.frame.compress", "releases", False),
+        ("lz4.frame.decompress", "releases", False),
+        ("lz4.block.compress", "releases", False),
+        ("lz4.frame.open", "io", False),
+        ("brotli.compress", "releases", True),
+        ("brotli.decompress", "releases", False),
+        ("brotlicffi.compress", "releases", True),
+        ("snappy.compress", "releases", False),
+        ("snappy.uncompress", "releases", False),
+        ("cramjam.zstd.compress", "releases", False),
+    ],
+    "images": [
+        ("PIL.Image.open", "io", False),
+        ("PIL.Image.open.load", "releases", True),
+        ("PIL.Image.open.resize", "releases", True),
+        ("PIL.Image.open.thumbnail", "releases", True),
+        ("PIL.Image.open.convert", "releases", True),
+        ("PIL.Image.open.save", "releases", True),
+        ("PIL.Image.open.filter", "releases", True),
+        ("PIL.Image.open.getpixel", "light", False),
+        ("PIL.Image.open.close", "light", False),
+        ("PIL.Image.new.resize", "releases", False),
+        ("PIL.Image.fromarray", "light", False),
+        ("PIL.ImageOps.grayscale", "releases", False),
+        ("PIL.ImageDraw.Draw", "light", False),
+        ("PIL.ImageDraw.Draw.text", "cpu", False),
+        ("PIL.ImageFont.truetype", "io", False),
+        ("imageio.imread", "releases", True),
+        ("imageio.v2.imread", "releases", True),
+        ("imageio.v3.imread", "releases", True),
+        ("imageio.v3.imwrite", "releases", True),
+        ("imageio.v3.imiter", "light", False),
+        ("imageio.get_reader", "io", False),
+        ("cv2.resize", "releases", False),
+        ("cv2.GaussianBlur", "releases", False),
+        ("cv2.imread", "releases", True),
+        ("cv2.imdecode", "releases", True),
+        ("cv2.imencode", "releases", True),
+        ("cv2.VideoCapture", "io", False),
+        ("cv2.VideoCapture.read", "io", False),
+        ("cv2.waitKey", "io", False),
+        ("cv2.CascadeClassifier.detectMultiScale", "releases", True),
+    ],
+    "serialisation": [
+        ("json.loads", "cpu", False),
+        ("json.dumps", "cpu", False),
+        ("orjson.loads", "cpu", False),
+        ("ujson.loads", "cpu", False),
+        ("rapidjson.loads", "cpu", False),
+        ("simplejson.dumps", "cpu", False),
+        ("msgpack.packb", "cpu", False),
+        ("msgpack.unpackb", "cpu", False),
+        ("msgpack.Unpacker", "light", False),
+        ("cbor2.loads", "cpu", False),
+        ("pickle.loads", "cpu", False),
+        ("marshal.dumps", "cpu", False),
+        ("yaml.safe_load", "cpu", False),
+        ("yaml.load", "cpu", False),
+        ("yaml.dump", "cpu", False),
+        ("yaml.load_all", "cpu", False),
+        ("ruamel.yaml.YAML", "light", False),
+        ("ruamel.yaml.YAML.load", "cpu", False),
+        ("tomllib.loads", "cpu", False),
+        ("tomllib.load", "cpu", False),
+        ("tomli.loads", "cpu", False),
+        ("tomli_w.dumps", "cpu", False),
+        ("toml.loads", "cpu", False),
+        ("tomlkit.parse", "cpu", False),
+        ("google.protobuf.json_format.MessageToDict", "cpu", False),
+        ("google.protobuf.text_format.Parse", "cpu", False),
+        ("xml.etree.ElementTree.fromstring", "cpu", False),
+        ("xml.etree.ElementTree.parse", "cpu", False),
+        ("defusedxml.ElementTree.fromstring", "cpu", False),
+        ("defusedxml.lxml.fromstring", "releases", False),
+        ("xmltodict.parse", "cpu", False),
+        ("lxml.etree.fromstring", "releases", False),
+        ("lxml.etree.iterparse", "cpu", False),
+        ("pydantic.BaseModel.model_validate", "cpu", False),
+        ("pydantic.TypeAdapter", "light", False),
+        ("pydantic.TypeAdapter.validate_json", "cpu", False),
+    ],
+    "the interpreter and other pure-Python work": [
+        ("gc.collect", "cpu", True),
+        ("gc.disable", "light", False),
+        ("gc.freeze", "light", False),
+        ("difflib.unified_diff", "cpu", False),
+        ("difflib.SequenceMatcher.ratio", "cpu", False),
+        ("textwrap.fill", "cpu", False),
+        ("csv.reader", "light", False),
+        ("csv.writer.writerows", "cpu", False),
+        ("base64.b64encode", "cpu", False),
+        ("statistics.median", "cpu", False),
+        ("fractions.Fraction", "cpu", False),
+        ("decimal.Decimal", "cpu", False),
+        ("unicodedata.normalize", "cpu", False),
+        ("dataclasses.asdict", "cpu", False),
+        ("dataclasses.dataclass", "light", False),
+        ("pprint.pformat", "cpu", False),
+        ("shlex.split", "cpu", False),
+        ("shlex.quote", "light", False),
+        ("email.message_from_bytes", "cpu", False),
+        ("email.parser.BytesParser.parsebytes", "cpu", False),
+        ("email.utils.formatdate", "light", False),
+        ("bs4.BeautifulSoup", "cpu", False),
+        ("bs4.BeautifulSoup.find_all", "cpu", False),
+        ("html5lib.parse", "cpu", False),
+        ("markdown.markdown", "cpu", False),
+        ("jinja2.Environment", "light", False),
+        ("jinja2.Environment.get_template", "light", False),
+        ("jinja2.Environment.get_template.render", "cpu", False),
+        ("jinja2.Template.render", "cpu", False),
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "name, effect, blocks_loop",
+    [pytest.param(*case, id="%s: %s" % (group, case[0])) for group, cases in GROUPS.items() for case in cases],
+)
+def test_groups_resolve_to_their_effect(name: str, effect: str, blocks_loop: bool) -> None:
+    entry = knowledge.load().call(name)
+    assert entry is not None, name
+    assert (entry.effect, entry.blocks_loop) == (effect, blocks_loop), "%s: %s, blocks_loop=%s (%s)" % (
+        name, entry.effect, entry.blocks_loop, entry.reason)
+
+
+@pytest.mark.parametrize(
+    "method, nargs, effect",
+    [
+        ("SerializeToString", 0, "cpu"),
+        ("SerializePartialToString", 0, "cpu"),
+        ("ParseFromString", 1, "cpu"),
+        ("MergeFromString", 1, "cpu"),
+    ],
+)
+def test_protobuf_methods_on_generated_messages(method: str, nargs: int, effect: str) -> None:
+    # generated *_pb2 classes are project modules, so the method name is all there is
+    entry = knowledge.load().method(method, nargs)
+    assert entry is not None and entry.effect == effect, method
+    assert knowledge.load().method(method, nargs + 1) is None
+
+
+def test_blocks_loop_only_on_calls_that_work() -> None:
+    # the bundled files: blocks_loop sits only on cpu and releases entries, and each one says
+    # why it is slow (a size_dependent or a reason naming the cost)
+    flagged = [(name, entry) for name, kind, entry in all_entries() if kind == "call" and entry.get("blocks_loop")]
+    assert len(flagged) >= 40
+    for name, entry in flagged:
+        assert entry["effect"] in ("cpu", "releases"), (name, entry["name"])
+    kb = knowledge.load()
+    assert not kb.call("zlib.compress").blocks_loop and "MB/s" in kb.call("zlib.compress").size_dependent
+    assert not kb.call("json.loads").blocks_loop
+
+
+def test_blocks_loop_defaults_to_false_and_user_entries_can_set_it() -> None:
+    assert knowledge.CallEntry("a.b", "releases", "r").blocks_loop is False
+    user = {"call": [
+        {"name": "fastscore.score_rows", "effect": "releases", "reason": "C loop, GIL released", "blocks_loop": True},
+        {"name": "bcrypt.hashpw", "effect": "releases", "reason": "we use rounds=4 in tests", "blocks_loop": False},
+    ]}
+    kb = knowledge.load([("pyproject.toml", user)])
+    assert kb.call("fastscore.score_rows").blocks_loop is True
+    assert kb.call("bcrypt.hashpw").blocks_loop is False
+    assert knowledge.load().call("bcrypt.hashpw").blocks_loop is True
+    assert kb.fingerprint != knowledge.load().fingerprint
+
+
 def test_size_dependent_behaviour_is_stated() -> None:
     kb = knowledge.load()
     assert "2047" in kb.call("hashlib.sha256").size_dependent
@@ -189,6 +430,11 @@ def call(**fields: Any) -> Dict[str, Any]:
         ({"call": [call(speed="fast")]}, "unknown key 'speed'"),
         ({"call": [call(effect=3)]}, "'effect' must be str"),
         ({"call": [call(size_dependent=True)]}, "'size_dependent' must be str"),
+        ({"call": [call(blocks_loop="yes")]}, "'blocks_loop' must be bool"),
+        ({"call": [call(blocks_loop=1)]}, "'blocks_loop' must be bool"),
+        ({"call": [call(effect="io", blocks_loop=True)]}, "'blocks_loop' is only for cpu and releases entries, not 'io'"),
+        ({"call": [call(effect="light", blocks_loop=True)]}, "'blocks_loop' is only for cpu and releases entries"),
+        ({"method": [{"name": "fetch", "effect": "io", "reason": "r", "blocks_loop": True}]}, "unknown key 'blocks_loop'"),
         ({"call": [call(effect="fast")]}, "'effect' must be one of cpu, releases, io, light, not 'fast'"),
         ({"call": [call(reason=None)]}, "missing required key 'reason'"),
         ({"call": [call(reason="  ")]}, "'reason' must not be empty"),
@@ -235,6 +481,10 @@ def test_a_bad_bundled_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyP
         knowledge._load_bundled()
     (tmp_path / "bad.toml").write_text('[[call]]\nname = "a.c\n', encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"^bad.toml: .*line 2"):
+        knowledge._load_bundled()
+    (tmp_path / "bad.toml").write_text('[[call]]\nname = "a.c"\neffect = "releases"\nreason = "r"\nblocks_loop = "true"\n',
+                                       encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"^rules/bad.toml call 'a.c': 'blocks_loop' must be bool$"):
         knowledge._load_bundled()
 
 
