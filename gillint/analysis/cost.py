@@ -114,6 +114,7 @@ class CostModel:
         self._memo_at_depth: Dict[Tuple[Tuple[str, str], int], Work] = {}
         self._cutoffs = 0
         self._in_progress: Dict[Tuple[str, str], int] = {}
+        self._blockers: Dict[Tuple[str, str], Optional[Work]] = {}
 
     # ---------------------------------------------------------------- entry
     def work(self, module: ModuleSummary, function: FunctionSummary, depth: int = 0) -> Work:
@@ -214,6 +215,44 @@ class CostModel:
             if method is not None:
                 return self._library_work(method.effect, "." + call.method, method.reason, label, here)
         return LIGHT
+
+    # ---------------------------------------------------------------- blocking calls
+    def loop_blocker(self, module: ModuleSummary, function: FunctionSummary, depth: int = 0) -> Optional[Work]:
+        """A library call that runs long enough to stall an event loop (``blocks_loop`` in the knowledge
+        base: bcrypt, scrypt, big compression, image decoding, ``gc.collect``), made by this function or a
+        plain (not async) function it calls, with the path to it."""
+        key = (module.path, function.qualname)
+        if key in self._blockers:
+            return self._blockers[key]
+        self._blockers[key] = None  # a cycle finds nothing new
+        found: Optional[Work] = None
+        scope = function if function.qualname != ModuleSummary.MODULE_SCOPE else None
+        label = function_label(module, function)
+        for call in function.calls:
+            if call.rare:
+                continue
+            for callee in self.project.callees(module, scope, call)[:MAX_CALLEES]:
+                here = location(module, call.span)
+                if callee.kind in ("external", "external-instance"):
+                    entry = self.kb.call(callee.name)
+                    if entry is not None and entry.blocks_loop:
+                        what = "releases the GIL but " if entry.effect == "releases" else "holds the GIL and "
+                        step = EvidenceStep(label, "%s %stakes long" % (callee.name, what), here)
+                        found = Work(entry.effect, STRONG, frozenset({"blocks-loop", entry.effect}), (step,),
+                                     "%s (%s)" % (callee.name, entry.reason))
+                elif callee.kind == "function" and depth < DIRECT_CALLS:
+                    target = self.resolve_callable(callee)
+                    if target is not None and not target[1].is_async:
+                        inner = self.loop_blocker(target[0], target[1], depth + 1)
+                        if inner is not None:
+                            step = EvidenceStep(label, "calls %s" % target[1].name, here)
+                            found = Work(inner.kind, inner.strength, inner.traits, (step,) + inner.steps, inner.reason)
+                if found is not None:
+                    break
+            if found is not None:
+                break
+        self._blockers[key] = found
+        return found
 
     def _recursion(self, label: str, call: CallFact, here: Location) -> Work:
         step = EvidenceStep(label, "recursive call", here)

@@ -64,7 +64,12 @@ class CpuBoundCoroutine(Rule):
                     continue
                 work = facts.cost.work(module, function)
                 if not work.is_cpu or work.strength < STRONG or not work.steps:
-                    continue  # one pass over a request's data is what handlers do; only strong evidence blocks
+                    # one pass over a request's data is what handlers do; only strong evidence blocks.
+                    # A long library call blocks the loop too, whether it releases the GIL or not.
+                    blocker = facts.cost.loop_blocker(module, function)
+                    if blocker is not None:
+                        yield self._blocking_call(module, function, blocker)
+                    continue
                 first = work.steps[0].location
                 span = (first.line, first.column, first.end_line, first.end_column)
                 message = "coroutine `%s` does CPU-bound work inline and blocks the event loop: %s" % (
@@ -73,6 +78,19 @@ class CpuBoundCoroutine(Rule):
                         "with a concurrent.futures.ProcessPoolExecutor (not asyncio.to_thread, whose threads share the "
                         "GIL with the event loop); %s" % remedies.picklable_note(work.steps[-1].function.rsplit(".", 1)[-1]))
                 yield self.diagnostic(module, span, message, Remedy.PROCESSES, text, work)
+
+    def _blocking_call(self, module, function, blocker):  # type: ignore[no-untyped-def]
+        first = blocker.steps[0].location
+        span = (first.line, first.column, first.end_line, first.end_column)
+        message = "coroutine `%s` makes a long blocking call and stalls the event loop: %s" % (
+            function.qualname, describe_path(blocker.steps))
+        if "releases" in blocker.traits:
+            text = ("run the call in a thread: `await asyncio.to_thread(fn, ...)` — it releases the GIL, so the "
+                    "event loop keeps running while it works")
+            return self.diagnostic(module, span, message, Remedy.THREADS, text, blocker)
+        text = ("run the call in a process pool: `await loop.run_in_executor(process_pool, fn, ...)` — it holds "
+                "the GIL, so a thread would still stall the event loop")
+        return self.diagnostic(module, span, message, Remedy.PROCESSES, text, blocker)
 
     VALID = (
         Example(
