@@ -46,6 +46,9 @@ TAKE_METHODS = frozenset({"get", "get_nowait", "pop", "popleft", "popitem", "cop
 # Calls that run a callable with the arguments that follow it (the callable's callers in disguise).
 FORWARDING_KEYWORDS = ("target", "function", "fn", "func", "callback")
 MAP_METHODS = frozenset({"map", "imap", "imap_unordered", "map_async"})
+FORWARDING_APIS = ("Thread", "Timer", "Process", "submit", "to_thread", "run_in_executor", "partial", "apply_async",
+                   "apply", "start_new_thread", "map", "imap", "imap_unordered", "starmap", "map_async",
+                   "starmap_async")
 STARMAP_METHODS = frozenset({"starmap", "starmap_async"})
 
 try:
@@ -450,6 +453,13 @@ class ValueAnalysis:
 
     def subclasses(self, module: ModuleSummary, klass: ClassSummary) -> List[Tuple[ModuleSummary, ClassSummary]]:
         """Project classes deriving from ``klass`` (directly or not), among the loaded modules."""
+        key = ("subclasses", module.path, klass.qualname, len(self._indexed))
+        cached = self._memo.get(key)
+        if cached is None:
+            cached = self._memo[key] = self._subclasses(module, klass)  # type: ignore[assignment]
+        return cached  # type: ignore[return-value]
+
+    def _subclasses(self, module: ModuleSummary, klass: ClassSummary) -> List[Tuple[ModuleSummary, ClassSummary]]:
         self._index()
         found: List[Tuple[ModuleSummary, ClassSummary]] = []
         pending = [(module, klass)]
@@ -693,7 +703,9 @@ class ValueAnalysis:
             names = [klass.name] + [sub.name for _, sub in self.subclasses(module, klass)
                                     if "__init__" not in sub.methods] + ["__init__"]
         for name in names:
-            for caller_module, caller, call in self._calls_by_name.get(name, ())[: MAX_CALLERS * 4]:
+            for caller_module, caller, call in self._calls_by_name.get(name, ()):
+                if not _may_see(caller_module, module):
+                    continue
                 for callee in self.callees(caller_module, caller, call):
                     shift = self._matches(callee, module, function, klass)
                     if shift is not None:
@@ -719,29 +731,45 @@ class ValueAnalysis:
     def _forwarders(self, module: ModuleSummary, function: FunctionSummary) -> List[Tuple[ModuleSummary, Scope, CallFact, int, Optional[Tuple[Ref, ...]]]]:
         """APIs that call ``function`` with arguments given beside it: Thread(target=f, args=...),
         submit(f, *args), to_thread(f, *args), run_in_executor(ex, f, *args), partial(f, *args), map(f, xs)."""
-        found = []
-        candidates: List[Tuple[ModuleSummary, FunctionSummary, CallFact]] = []
-        for name in ("Thread", "Timer", "Process", "submit", "to_thread", "run_in_executor", "partial",
-                     "apply_async", "apply", "start_new_thread", "map", "imap", "imap_unordered", "starmap",
-                     "map_async", "starmap_async"):
-            candidates.extend(self._calls_by_name.get(name, ()))
-        for caller_module, caller, call in candidates[: MAX_CALLERS * 8]:
-            for position, argument in _callable_arguments(call):
-                if argument.kind not in ("name", "member"):
-                    continue
-                values = self.ref_values(caller_module, caller, argument)
-                match = next((v for v in values if v.kind == "function" and v.function is function
-                              and v.module is module), None)
-                if match is None:
-                    continue
-                shift = 1 if match.bound else 0
-                forwarded = _forwarded(call, position)
-                if forwarded is None and call.method in MAP_METHODS and len(call.args) > position + 1:
-                    forwarded = (Ref("element", args=(call.args[position + 1],), text=call.args[position + 1].text),)
-                if forwarded is not None:
-                    found.append((caller_module, self._scope(caller), call, shift, forwarded))
-                break
-        return found
+        return self._forwarding_index().get((module.path, function.qualname), [])
+
+    def _forwarding_index(self) -> Dict[Tuple[str, str], list]:
+        """Every call of a forwarding API in the loaded modules, by the function it hands over (built
+        once per set of loaded modules: each such call is resolved once, not once per function asked)."""
+        self._index()
+        key = ("forwarding", len(self._indexed))
+        index = self._memo.get(key)
+        if index is not None:
+            return index  # type: ignore[return-value]
+        built: Dict[Tuple[str, str], list] = {}
+        self._memo[key] = built  # type: ignore[assignment]
+        for name in FORWARDING_APIS:
+            for caller_module, caller, call in self._calls_by_name.get(name, ()):
+                for position, argument in _callable_arguments(call):
+                    if argument.kind not in ("name", "member"):
+                        continue
+                    match = next((v for v in self.ref_values(caller_module, caller, argument)
+                                  if v.kind == "function" and v.function is not None and v.module is not None), None)
+                    if match is None:
+                        continue
+                    forwarded = _forwarded(call, position)
+                    if forwarded is None and call.method in MAP_METHODS and len(call.args) > position + 1:
+                        forwarded = (Ref("element", args=(call.args[position + 1],), text=call.args[position + 1].text),)
+                    if forwarded is not None:
+                        built.setdefault((match.module.path, match.function.qualname), []).append(
+                            (caller_module, self._scope(caller), call, 1 if match.bound else 0, forwarded))
+                    break
+        return built
+
+
+def _may_see(caller: ModuleSummary, module: ModuleSummary) -> bool:
+    """Whether code in ``caller`` can name things of ``module``: the same module, or an import from its
+    top-level package (an instance handed over without an import is still built where one is)."""
+    if caller is module:
+        return True
+    top = module.module.split(".", 1)[0]
+    return any(q == top or q.startswith(top + ".") for q in caller.imports.values()) or (
+        caller.module.split(".", 1)[0] == top and "." in module.module)
 
 
 def _argument_for(call: CallFact, name: str, position: int, shift: int) -> Optional[Ref]:
