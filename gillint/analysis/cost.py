@@ -309,7 +309,7 @@ class CostModel:
             if has_io and (strength < STRONG or best.strength < STRONG):
                 # weak work next to a wait in every iteration (a few lines of each message
                 # received): the wait dominates; only strong work makes the loop CPU-bound
-                return Work("io", 0, frozenset({"io"}), state.io[0].steps, state.io[0].reason, True)
+                return Work("io", 0, frozenset({"io", "mixed"}), state.io[0].steps, state.io[0].reason, True)
             note = "loop over %s" % _short(loop.iter_text) if loop.kind != "while" else "while loop"
             step = EvidenceStep(label, note, here)
             traits = best.traits | ({"io"} if has_io else frozenset()) | ({"nested"} if child_cpu and large else frozenset())
@@ -460,7 +460,9 @@ class CostModel:
             io_work = top.io[0] if top.io else next(
                 (w for i, w in enumerate(loop_work) if loops[i].parent is None and (w.kind == "io" or w.has_io)),
                 Work("io", 0, frozenset({"io"}), (), "awaits", True))
-            return Work("io", 0, frozenset({"io"}), io_work.steps, io_work.reason, True)
+            # "mixed": there is CPU work beside the waiting (too little to outweigh it, but real)
+            mixed = bool(candidates) or any("mixed" in w.traits for w in top.io + [io_work])
+            return Work("io", 0, frozenset({"io", "mixed"} if mixed else {"io"}), io_work.steps, io_work.reason, True)
         releases = top.releases + [w for i, w in enumerate(loop_work) if loops[i].parent is None and w.kind == "releases"]
         if releases:
             return Work("releases", 0, frozenset({"releases"}), releases[0].steps, releases[0].reason)

@@ -153,8 +153,8 @@ class IoBoundProcessPoolTask(Rule):
             if site.family not in PROCESS_FAMILIES or site.worker != "process":
                 continue
             work, target = facts.target_work(site)
-            if work.kind != "io":
-                continue
+            if work.kind != "io" or "mixed" in work.traits:
+                continue  # read a file, then parse it: the parsing is why it went to a process
             name = target_name(site, target)
             message = "`%s` is I/O-bound: it waits with the GIL released, so sending it to %s buys nothing but " \
                       "start-up and pickling cost: %s" % (name, site.api, describe_path(work.steps))
