@@ -43,6 +43,8 @@ STREAM_METHODS = frozenset({
 STREAM_OBJECTS = frozenset({"open", "io.open", "builtins.open", "codecs.open", "sys.stdin", "fileinput.input",
                             "socket.socket.makefile", "gzip.open", "bz2.open", "lzma.open", "os.fdopen"})
 STREAM_SUFFIXES = (".stdout", ".stderr", ".stdin", ".makefile")
+# Waits that pace a loop rather than feed it data.
+PACING_CALLS = frozenset({"sleep", "wait", "wait_for", "Event.wait"})
 # Values of one callee weighed per call (a name rarely holds more distinct callables).
 MAX_CALLEES = 6
 
@@ -173,6 +175,8 @@ class CostModel:
             callee_module, callee = target
             if any(d.rsplit(".", 1)[-1] in CACHING_DECORATORS for d in callee.decorators):
                 return LIGHT  # computed once and then looked up: not a cost of every call
+            if is_generator(callee):
+                return LIGHT  # calling it only makes a generator: the work is done where it is iterated
             if callee.is_async and function.is_async:
                 # awaiting another coroutine: its own work is reported there, and for this
                 # coroutine the call is a point where it may suspend
@@ -265,6 +269,8 @@ class CostModel:
                 "io": "%s waits on I/O" % name}[effect]
         step = EvidenceStep(label, note, here)
         traits = frozenset({"gil-call"}) if effect == "cpu" else frozenset({effect})
+        if effect == "io" and name.rsplit(".", 1)[-1] in PACING_CALLS:
+            traits |= {"pace"}  # a sleep or a timed wait: the loop around it is periodic
         return Work(effect, WEAK if effect == "cpu" else 0, traits, (step,), "%s (%s)" % (note, reason), effect == "io")
 
     # ---------------------------------------------------------------- loops
@@ -310,6 +316,10 @@ class CostModel:
                 # weak work next to a wait in every iteration (a few lines of each message
                 # received): the wait dominates; only strong work makes the loop CPU-bound
                 return Work("io", 0, frozenset({"io", "mixed"}), state.io[0].steps, state.io[0].reason, True)
+            if any("pace" in w.traits for w in state.io) and not best.traits & {"per-element", "nested"}:
+                # paced by a sleep or a timed wait: periodic work (a monitor, a heartbeat, a refresh);
+                # it is CPU-bound only when one pass walks data element by element or nests data loops
+                return Work("io", 0, frozenset({"io", "mixed"}), state.io[0].steps, state.io[0].reason, True)
             note = "loop over %s" % _short(loop.iter_text) if loop.kind != "while" else "while loop"
             step = EvidenceStep(label, note, here)
             traits = best.traits | ({"io"} if has_io else frozenset()) | ({"nested"} if child_cpu and large else frozenset())
@@ -333,7 +343,8 @@ class CostModel:
         if work_ops and large:
             strong = iterations is not None or self._in_large_loop(module, function, loop, waits) or (
                 loop.per_element and iterations is None)
-            ops = _join([op for op in ("arithmetic", "comparison", "string", "collection") if op in loop.ops]) + " work"
+            ops = _join([op for op in ("arithmetic", "comparison", "string", "collection") if op in loop.ops]
+                        or work_ops) + " work"
             what = "while loop" if loop.kind == "while" else (
                 "comprehension over %s" % _short(loop.iter_text) if loop.kind == "comprehension" else "loop over %s" % _short(loop.iter_text))
             size = " (%s iterations)" % format(iterations, ",") if iterations is not None else ""
@@ -345,6 +356,24 @@ class CostModel:
                 reason = "%s works on every element of the data, one at a time, in pure Python" % what
             return Work("cpu", STRONG if strong else WEAK, traits, (step,), reason)
         return LIGHT
+
+    def _generator_work(self, module: ModuleSummary, function: FunctionSummary, loop: LoopFact,
+                        depth: int) -> Optional[Work]:
+        """``for row in read_rows(path)``: the generator's body runs as the loop asks for items."""
+        ref = loop.iter_ref
+        if ref is None or ref.kind != "call" or not ref.raw:
+            return None
+        scope = function if function.qualname != ModuleSummary.MODULE_SCOPE else None
+        for callee in self.project.values(module, scope, ref.raw)[:MAX_CALLEES]:
+            target = self.resolve_callable(callee) if callee.kind == "function" else None
+            if target is not None and is_generator(target[1]) and target[1] is not function:
+                inner = self.work(target[0], target[1], depth + 1)
+                if inner.kind in ("io", "cpu"):
+                    step = EvidenceStep(function_label(module, function), "iterates %s" % target[1].name,
+                                        location(module, loop.span))
+                    return Work(inner.kind, inner.strength, inner.traits, (step,) + inner.steps, inner.reason,
+                                inner.has_io)
+        return None
 
     def _stream(self, module: ModuleSummary, function: FunctionSummary, loop: LoopFact) -> Optional[str]:
         """What the loop reads item by item, waiting for each, if its iterable is a stream."""
@@ -410,6 +439,11 @@ class CostModel:
             elif effect.kind == "cpu":
                 state.heavy.append(effect)
         for index, loop in enumerate(loops):
+            produced = self._generator_work(module, function, loop, depth)
+            if produced is not None and produced.kind == "io":
+                states[index].io.append(produced)
+            elif produced is not None and produced.is_cpu:
+                states[index].heavy.append(produced)
             stream = self._stream(module, function, loop)
             if stream is not None:
                 states[index].io.append(Work("io", 0, frozenset({"io"}), (EvidenceStep(
@@ -467,6 +501,12 @@ class CostModel:
         if releases:
             return Work("releases", 0, frozenset({"releases"}), releases[0].steps, releases[0].reason)
         return LIGHT
+
+
+def is_generator(function: FunctionSummary) -> bool:
+    """A plain generator function: calling it runs none of its body (a @contextmanager does run it)."""
+    return bool(function.yields) and not function.is_async and not any(
+        d.rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager") for d in function.decorators)
 
 
 def _dispatch(call: CallFact) -> bool:

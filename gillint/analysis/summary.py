@@ -45,7 +45,7 @@ SLEEP_NAMES = frozenset({"sleep"})
 # ``while not event.is_set()``, ``while not future.done()``: asking, not reading
 PREDICATE_PREFIXES = ("is_", "has_", "done", "empty", "full", "locked", "running", "cancelled", "ready")
 # A sleep shorter than this in a polling loop is a busy wait.
-BUSY_SLEEP_SECONDS = 0.01
+BUSY_SLEEP_SECONDS = 0.001
 MAX_CONSTANT = 10**12
 
 
@@ -565,17 +565,20 @@ class Summariser:
                 and target.value in loop.iter_text):
             loop.walk = True
 
+    def polls_flags(self, test: cst.BaseExpression) -> bool:
+        """A flag (``done``, ``self._stop``), a predicate (``t.is_alive()``), or ``and``/``or``/``not`` of them."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            return self.polls_flags(test.expression)
+        if isinstance(test, cst.BooleanOperation):
+            return self.polls_flags(test.left) and self.polls_flags(test.right)
+        flag = dotted_name(test)
+        return bool(flag) and flag != "True" or (
+            isinstance(test, cst.Call) and not test.args
+            and dotted_name(test.func).rsplit(".", 1)[-1].startswith(PREDICATE_PREFIXES))
+
     def is_busy_wait(self, node: cst.While) -> bool:
         """``while not done: pass`` or with only a tiny sleep: polling a flag."""
-        test = node.test
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-            test = test.expression
-        flag = dotted_name(test)
-        polls_flag = bool(flag) and flag != "True" or (
-            isinstance(test, cst.Call) and not test.args
-            and dotted_name(test.func).rsplit(".", 1)[-1].startswith(PREDICATE_PREFIXES)
-        )
-        if not polls_flag:
+        if not self.polls_flags(node.test):
             return False
         body = node.body
         statements: Sequence[cst.CSTNode]

@@ -150,7 +150,7 @@ class IoBoundProcessPoolTask(Rule):
 
     def check(self, facts: Facts) -> Iterable[Diagnostic]:
         for site in facts.sites:
-            if site.family not in PROCESS_FAMILIES or site.worker != "process":
+            if site.family not in PROCESS_FAMILIES + ("process-subclass",) or site.worker != "process":
                 continue
             work, target = facts.target_work(site)
             if work.kind != "io" or "mixed" in work.traits:

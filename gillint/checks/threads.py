@@ -253,8 +253,11 @@ def _uses_threads(module) -> bool:
 class BusyWaitLoop(Rule):
     """
     ## What it does
-    Finds loops that spin on a flag — `while not done: pass`, or with only a sleep shorter
-    than 10 ms in the body — in modules that use threads.
+    Finds loops that spin on a flag or on thread predicates — `while not done: pass`,
+    `while t.is_alive() and not stop: pass`, or with only a sleep shorter than 1 ms in the
+    body (`time.sleep(0)`) — in modules that use threads. A poll paced by a sleep of 1 ms
+    or more wakes at most as often as the interpreter switches threads anyway, and is left
+    alone.
 
     ## Why is this bad?
     A spinning thread never blocks, so it competes for the GIL with the thread doing the
@@ -334,7 +337,7 @@ class BusyWaitLoop(Rule):
 
             def wait_politely(job):
                 while not job.done:
-                    time.sleep(0.001)
+                    time.sleep(0)
             """,
             expected=((8, 5), (12, 5)),
         ),
