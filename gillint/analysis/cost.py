@@ -43,6 +43,8 @@ STREAM_METHODS = frozenset({
 STREAM_OBJECTS = frozenset({"open", "io.open", "builtins.open", "codecs.open", "sys.stdin", "fileinput.input",
                             "socket.socket.makefile", "gzip.open", "bz2.open", "lzma.open", "os.fdopen"})
 STREAM_SUFFIXES = (".stdout", ".stderr", ".stdin", ".makefile")
+# Traits of work that is itself a loop over data (as opposed to one library call or recursion).
+LOOP_TRAITS = frozenset({"arithmetic", "string", "collection", "comparison", "per-element", "nested", "sized"})
 # Waits that pace a loop rather than feed it data.
 PACING_CALLS = frozenset({"sleep", "wait", "wait_for", "Event.wait"})
 # Values of one callee weighed per call (a name rarely holds more distinct callables).
@@ -310,8 +312,11 @@ class CostModel:
         # few literal items it is only as strong as it was.
         heavy = state.heavy + child_cpu
         if heavy:
-            best = max(heavy, key=lambda w: w.strength)
-            strength = STRONG if large and not best.traits & {"distant", "flat"} else best.strength
+            best = max(heavy, key=lambda w: (w.strength, bool(w.traits & LOOP_TRAITS)))
+            # a data loop around a callee that loops over data itself is nested work (O(n*m)): strong.
+            # Around a callee that makes one GIL-holding call or recursion, it stays what the callee was.
+            product = large and bool(best.traits & LOOP_TRAITS) and not best.traits & {"distant", "flat"}
+            strength = STRONG if product else best.strength
             if has_io and (strength < STRONG or best.strength < STRONG):
                 # weak work next to a wait in every iteration (a few lines of each message
                 # received): the wait dominates; only strong work makes the loop CPU-bound
@@ -322,14 +327,17 @@ class CostModel:
                 return Work("io", 0, frozenset({"io", "mixed"}), state.io[0].steps, state.io[0].reason, True)
             note = "loop over %s" % _short(loop.iter_text) if loop.kind != "while" else "while loop"
             step = EvidenceStep(label, note, here)
-            traits = best.traits | ({"io"} if has_io else frozenset()) | ({"nested"} if child_cpu and large else frozenset())
+            traits = best.traits | ({"io"} if has_io else frozenset()) | ({"nested"} if product else frozenset())
             return Work("cpu", strength, traits, (step,) + best.steps, best.reason, has_io or best.has_io)
         if has_io:
             return Work("io", 0, frozenset({"io"}), state.io[0].steps, state.io[0].reason, True)
         if state.gil_calls and large:
+            # a GIL-holding call per item of a data loop is O(n) like any data loop: weak, unless the
+            # loop is nested in another data loop or its size is known to be large
             best = state.gil_calls[0]
             step = EvidenceStep(label, "loop over %s" % _short(loop.iter_text), here)
-            return Work("cpu", STRONG, best.traits, (step,) + best.steps, best.reason)
+            scale = self._scale(module, function, loop, iterations, waits)
+            return Work("cpu", STRONG if scale else WEAK, best.traits | scale, (step,) + best.steps, best.reason)
         if state.releases:
             return Work("releases", 0, frozenset({"releases"}), state.releases[0].steps, state.releases[0].reason)
         # Comparing (a search) or moving items between containers (building a list, filling a
@@ -341,8 +349,8 @@ class CostModel:
         if loop.per_element and large and iterations is None and not work_ops:
             work_ops = ["string"]
         if work_ops and large:
-            strong = iterations is not None or self._in_large_loop(module, function, loop, waits) or (
-                loop.per_element and iterations is None)
+            scale = self._scale(module, function, loop, iterations, waits)
+            strong = bool(scale) or (loop.per_element and iterations is None)
             ops = _join([op for op in ("arithmetic", "comparison", "string", "collection") if op in loop.ops]
                         or work_ops) + " work"
             what = "while loop" if loop.kind == "while" else (
@@ -351,7 +359,8 @@ class CostModel:
             reason = "%s%s does %s in pure Python" % (what, size, ops)
             op_here = location(module, loop.op_span) if loop.op_span else here
             step = EvidenceStep(label, "%s doing %s" % (what, ops), Location(module.path, here.line, here.column, op_here.end_line, op_here.end_column))
-            traits = frozenset(loop.ops) | ({"per-element"} if loop.per_element and iterations is None else frozenset())
+            traits = frozenset(loop.ops) | scale | (
+                {"per-element"} if loop.per_element and iterations is None else frozenset())
             if "per-element" in traits:
                 reason = "%s works on every element of the data, one at a time, in pure Python" % what
             return Work("cpu", STRONG if strong else WEAK, traits, (step,), reason)
@@ -388,6 +397,16 @@ class CostModel:
                     value.name in STREAM_OBJECTS or value.name.endswith(STREAM_SUFFIXES)):
                 return ref.text
         return None
+
+    def _scale(self, module: ModuleSummary, function: FunctionSummary, loop: LoopFact, iterations: Optional[int],
+               waits: Sequence[bool]) -> FrozenSet[str]:
+        """Why a loop's work grows beyond one pass over one input: "sized" (the source fixes a large
+        count), "nested" (inside another data loop); empty for a single pass over data."""
+        if iterations is not None:
+            return frozenset({"sized"})
+        if self._in_large_loop(module, function, loop, waits):
+            return frozenset({"nested"})
+        return frozenset()
 
     def _recurses_again(self, module: ModuleSummary, function: FunctionSummary, first: CallFact) -> bool:
         """More than one recursive call site (fib(n - 1) + fib(n - 2)): a tree of calls."""

@@ -10,6 +10,12 @@ from . import remedy as remedies
 from .base import Example, Facts, Rule, register, target_name
 
 
+# What makes inline work long enough to stall an event loop: it grows with the data beyond one pass
+# (a per-element walk, nested data loops, a large fixed count).  One pass of regex or string calls
+# over a request's fields, or a recursive walk over a small structure, is what handlers do.
+SCALING = frozenset({"per-element", "nested", "sized"})
+
+
 @register
 class CpuBoundCoroutine(Rule):
     """
@@ -63,7 +69,7 @@ class CpuBoundCoroutine(Rule):
                 if not function.is_async:
                     continue
                 work = facts.cost.work(module, function)
-                if not work.is_cpu or work.strength < STRONG or not work.steps:
+                if not work.is_cpu or work.strength < STRONG or not work.steps or not work.traits & SCALING:
                     # one pass over a request's data is what handlers do; only strong evidence blocks.
                     # A long library call blocks the loop too, whether it releases the GIL or not.
                     blocker = facts.cost.loop_blocker(module, function)
