@@ -44,7 +44,17 @@ STREAM_OBJECTS = frozenset({"open", "io.open", "builtins.open", "codecs.open", "
                             "socket.socket.makefile", "gzip.open", "bz2.open", "lzma.open", "os.fdopen"})
 STREAM_SUFFIXES = (".stdout", ".stderr", ".stdin", ".makefile")
 # Traits of work that is itself a loop over data (as opposed to one library call or recursion).
-LOOP_TRAITS = frozenset({"arithmetic", "string", "collection", "comparison", "per-element", "nested", "sized"})
+LOOP_TRAITS = frozenset({"arithmetic", "string", "collection", "comparison", "per-element", "nested", "sized",
+                         "callback", "looped-call"})
+ITERATOR_CALLS = frozenset({"map", "filter", "zip", "range", "iter", "enumerate", "reversed"})
+# Library calls heavy enough by themselves: known to run long, declared by the user, or given a payload.
+CALL_TRAITS = frozenset({"heavy-call", "payload-call"})
+# Names of arguments that hold a whole payload rather than one small value.
+PAYLOAD_NAMES = frozenset({
+    "text", "data", "body", "payload", "content", "contents", "document", "doc", "html", "xml", "source", "src",
+    "buf", "buffer", "raw", "blob", "chunk", "page", "markup", "lines", "rows", "records", "docs", "documents",
+    "corpus", "csv", "json", "yaml", "image", "img", "pixels", "frame", "frames", "matrix", "samples", "audio",
+})
 # Waits that pace a loop rather than feed it data.
 PACING_CALLS = frozenset({"sleep", "wait", "wait_for", "Event.wait"})
 # Values of one callee weighed per call (a name rarely holds more distinct callables).
@@ -63,6 +73,12 @@ class Work:
     @property
     def is_cpu(self) -> bool:
         return self.kind == "cpu"
+
+    @property
+    def holds_threads_back(self) -> bool:
+        """Enough CPU work to report a thread running it: strong evidence, or a loop over data, or a
+        library call known to run long.  One ordinary GIL-holding library call is not enough."""
+        return self.kind == "cpu" and (self.strength >= STRONG or bool(self.traits & (LOOP_TRAITS | CALL_TRAITS)))
 
 
 LIGHT = Work("light")
@@ -211,7 +227,16 @@ class CostModel:
         if entry is not None:
             if entry.effect == "io" and _non_blocking(call):
                 return LIGHT  # q.get(block=False), lock.acquire(timeout=0): asks and returns, never waits
-            return self._library_work(entry.effect, name, entry.reason, label, here)
+            # a call the user's configuration describes, or one known to run long, is heavy by itself
+            heavy = entry.blocks_loop or "[tool.gillint]" in entry.source
+            work = self._library_work(entry.effect, name, entry.reason, label, here, heavy)
+            if work.is_cpu and _calls_back(call):
+                # sorted(xs, key=lambda x: ...), map(lambda ...): Python code runs for every item
+                work = Work(work.kind, work.strength, work.traits | {"callback"}, work.steps, work.reason)
+            elif work.is_cpu and _given_payload(call):
+                # re.findall(pattern, text), json.loads(body): one call, but over the whole payload
+                work = Work(work.kind, work.strength, work.traits | {"payload-call"}, work.steps, work.reason)
+            return work
         if resolved.is_unknown and _dispatch(call):
             return DISPATCH
         if call.method and resolved.kind != "function":
@@ -264,13 +289,16 @@ class CostModel:
         step = EvidenceStep(label, "recursive call", here)
         return Work("cpu", STRONG, frozenset({"recursion"}), (step,), "recursion")
 
-    def _library_work(self, effect: str, name: str, reason: str, label: str, here: Location) -> Work:
+    def _library_work(self, effect: str, name: str, reason: str, label: str, here: Location,
+                      heavy: bool = False) -> Work:
         if effect == "light":
             return LIGHT
         note = {"cpu": "%s holds the GIL" % name, "releases": "%s releases the GIL" % name,
                 "io": "%s waits on I/O" % name}[effect]
         step = EvidenceStep(label, note, here)
         traits = frozenset({"gil-call"}) if effect == "cpu" else frozenset({effect})
+        if heavy and effect == "cpu":
+            traits |= {"heavy-call"}
         if effect == "io" and name.rsplit(".", 1)[-1] in PACING_CALLS:
             traits |= {"pace"}  # a sleep or a timed wait: the loop around it is periodic
         return Work(effect, WEAK if effect == "cpu" else 0, traits, (step,), "%s (%s)" % (note, reason), effect == "io")
@@ -337,7 +365,8 @@ class CostModel:
             best = state.gil_calls[0]
             step = EvidenceStep(label, "loop over %s" % _short(loop.iter_text), here)
             scale = self._scale(module, function, loop, iterations, waits)
-            return Work("cpu", STRONG if scale else WEAK, best.traits | scale, (step,) + best.steps, best.reason)
+            return Work("cpu", STRONG if scale else WEAK, best.traits | scale | {"looped-call"} | frozenset(loop.ops),
+                        (step,) + best.steps, best.reason)
         if state.releases:
             return Work("releases", 0, frozenset({"releases"}), state.releases[0].steps, state.releases[0].reason)
         # Comparing (a search) or moving items between containers (building a list, filling a
@@ -526,6 +555,22 @@ def is_generator(function: FunctionSummary) -> bool:
     """A plain generator function: calling it runs none of its body (a @contextmanager does run it)."""
     return bool(function.yields) and not function.is_async and not any(
         d.rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager") for d in function.decorators)
+
+
+def _given_payload(call: CallFact) -> bool:
+    """An argument named like a whole payload (``text``, ``body``, ``self.document``, ``resp.content``)."""
+    for ref in list(call.args) + [value for _, value in call.keywords]:
+        if ref.kind in ("name", "call") and ref.raw.rsplit(".", 1)[-1].lstrip("_").lower() in PAYLOAD_NAMES:
+            return True
+    return False
+
+
+def _calls_back(call: CallFact) -> bool:
+    """The library call runs per item of an iterator: it is given Python code to call for each one (a
+    ``key=``/``cmp=``, a lambda) or consumes an iterator (``sum(itertools.repeat(1))``, ``max(map(f, xs))``)."""
+    return any(k in ("key", "cmp") for k, _ in call.keywords) or any(
+        a.kind == "lambda" or (a.kind == "call" and (a.raw.startswith("itertools.") or a.raw in ITERATOR_CALLS))
+        for a in call.args)
 
 
 def _dispatch(call: CallFact) -> bool:

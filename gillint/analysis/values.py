@@ -158,6 +158,9 @@ class ValueAnalysis:
         """Answer a question once.  A question met again while it is being answered (a cycle: a parameter
         whose callers pass it back) contributes nothing to itself; the answer is kept all the same, so
         each question is answered once per run and the analysis stays linear in what is asked."""
+        # answers found while only loaded modules may be read (looking for callers) can be partial:
+        # they are kept apart from the complete ones
+        key = key + (self._loaded_only > 0,)
         found = self._memo.get(key)
         if found is not None:
             return found

@@ -198,7 +198,7 @@ class CpuBoundWorkOffloadedToThread(Rule):
             if site.family not in ("to_thread", "run_in_executor") or site.worker not in ("thread", "unknown"):
                 continue
             work, target = facts.target_work(site)
-            if not work.is_cpu:
+            if not work.holds_threads_back:
                 continue
             name = target_name(site, target)
             confidence = Confidence.HIGH if site.worker == "thread" else Confidence.LOW

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Type
 
 from ..analysis.cost import CostModel, Work, function_label
+from ..analysis.cost import LIGHT as LIGHT_WORK
+from ..analysis.cost import is_generator
 from ..analysis.cost import weight as _work_weight
 from ..analysis.model import FunctionSummary, ModuleSummary
 from ..analysis.starts import StartSite
@@ -59,7 +61,9 @@ class Facts:
             for value in (site.targets or (site.target,))[:MAX_TARGETS]:
                 target = self.cost.resolve_callable(value)
                 if target is not None:
-                    found.append((self.cost.work(*target), target))
+                    # a generator function run on a worker only makes a generator there: no work
+                    work = LIGHT_WORK if is_generator(target[1]) else self.cost.work(*target)
+                    found.append((work, target))
             self._work[key] = max(found, key=lambda pair: _work_weight(pair[0])) if found else (Work("unknown"), None)
         return self._work[key]
 

@@ -63,7 +63,7 @@ class CpuBoundThreadPoolMap(Rule):
             if site.family != "executor" or site.executor_api != "pool" or site.worker != "thread":
                 continue
             work, target = facts.target_work(site)
-            if not work.is_cpu:
+            if not work.holds_threads_back:
                 continue
             name = target_name(site, target)
             remedy, text = remedies.for_cpu_work(work, name, facts.free_threaded)

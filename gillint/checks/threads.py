@@ -22,7 +22,7 @@ class _CpuOnThreads(Rule):
 
     def check_site(self, facts: Facts, site: StartSite) -> Iterable[Diagnostic]:
         work, target = facts.target_work(site)
-        if not work.is_cpu:
+        if not work.holds_threads_back:
             return
         name = target_name(site, target)
         remedy, remedy_text = remedies.for_cpu_work(work, name, facts.free_threaded)
