@@ -77,8 +77,9 @@ class Work:
     @property
     def holds_threads_back(self) -> bool:
         """Enough CPU work to report a thread running it: strong evidence, or a loop over data, or a
-        library call known to run long.  One ordinary GIL-holding library call is not enough."""
-        return self.kind == "cpu" and (self.strength >= STRONG or bool(self.traits & (LOOP_TRAITS | CALL_TRAITS)))
+        library call known to run long, or recursion.  One ordinary GIL-holding library call is not enough."""
+        return self.kind == "cpu" and (
+            self.strength >= STRONG or bool(self.traits & (LOOP_TRAITS | CALL_TRAITS | {"recursion"})))
 
 
 LIGHT = Work("light")
