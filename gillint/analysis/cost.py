@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from ..diagnostics import EvidenceStep, Location
-from .model import CallFact, FunctionSummary, LoopFact, ModuleSummary
+from .model import CallFact, FunctionSummary, LoopFact, ModuleSummary, Ref
 from .project import Project, Resolved
 
 STRONG = 2
@@ -47,6 +47,16 @@ STREAM_SUFFIXES = (".stdout", ".stderr", ".stdin", ".makefile")
 LOOP_TRAITS = frozenset({"arithmetic", "string", "collection", "comparison", "per-element", "nested", "sized",
                          "callback", "looped-call"})
 ITERATOR_CALLS = frozenset({"map", "filter", "zip", "range", "iter", "enumerate", "reversed"})
+# Collections of a program's own structure: a handful of items, whatever the input.  A loop over them
+# (``for column in self.columns``, ``for name, value in headers.items()``) is not a loop over data.
+STRUCTURE_NAMES = frozenset({
+    "columns", "fields", "options", "headers", "params", "parameters", "args", "kwargs", "attrs", "attributes",
+    "cookies", "filters", "hooks", "handlers", "plugins", "middleware", "middlewares", "extensions", "settings",
+    "components", "modules", "classes", "methods", "decorators", "annotations", "routes", "commands", "listeners",
+    "callbacks", "subscribers", "observers", "validators", "converters", "dependencies", "bases", "mro", "choices",
+    "flags", "environ", "env", "schemas", "signals", "slots", "mixins", "backends", "formatters", "loggers",
+})
+STRUCTURE_SIZE = 16
 # Library calls heavy enough by themselves: known to run long, declared by the user, or given a payload.
 CALL_TRAITS = frozenset({"heavy-call", "payload-call"})
 # Names of arguments that hold a whole payload rather than one small value.
@@ -249,42 +259,54 @@ class CostModel:
         return LIGHT
 
     # ---------------------------------------------------------------- blocking calls
+    def loop_blockers(self, module: ModuleSummary, function: FunctionSummary) -> List[Work]:
+        """Each call of this coroutine that runs long enough to stall an event loop (``blocks_loop`` in
+        the knowledge base: bcrypt, scrypt, big compression, image decoding, ``gc.collect``), directly or
+        through plain (not async) functions it calls, with the path to the long call."""
+        found = []
+        for call in function.calls:
+            blocker = self._call_blocker(module, function, call, 0)
+            if blocker is not None:
+                found.append(blocker)
+        return found
+
     def loop_blocker(self, module: ModuleSummary, function: FunctionSummary, depth: int = 0) -> Optional[Work]:
-        """A library call that runs long enough to stall an event loop (``blocks_loop`` in the knowledge
-        base: bcrypt, scrypt, big compression, image decoding, ``gc.collect``), made by this function or a
-        plain (not async) function it calls, with the path to it."""
+        """The first long call made by ``function`` or the plain functions it calls (see loop_blockers)."""
         key = (module.path, function.qualname)
         if key in self._blockers:
             return self._blockers[key]
         self._blockers[key] = None  # a cycle finds nothing new
         found: Optional[Work] = None
-        scope = function if function.qualname != ModuleSummary.MODULE_SCOPE else None
-        label = function_label(module, function)
         for call in function.calls:
-            if call.rare:
-                continue
-            for callee in self.project.callees(module, scope, call)[:MAX_CALLEES]:
-                here = location(module, call.span)
-                if callee.kind in ("external", "external-instance"):
-                    entry = self.kb.call(callee.name)
-                    if entry is not None and entry.blocks_loop:
-                        what = "releases the GIL but " if entry.effect == "releases" else "holds the GIL and "
-                        step = EvidenceStep(label, "%s %stakes long" % (callee.name, what), here)
-                        found = Work(entry.effect, STRONG, frozenset({"blocks-loop", entry.effect}), (step,),
-                                     "%s (%s)" % (callee.name, entry.reason))
-                elif callee.kind == "function" and depth < DIRECT_CALLS:
-                    target = self.resolve_callable(callee)
-                    if target is not None and not target[1].is_async:
-                        inner = self.loop_blocker(target[0], target[1], depth + 1)
-                        if inner is not None:
-                            step = EvidenceStep(label, "calls %s" % target[1].name, here)
-                            found = Work(inner.kind, inner.strength, inner.traits, (step,) + inner.steps, inner.reason)
-                if found is not None:
-                    break
+            found = self._call_blocker(module, function, call, depth)
             if found is not None:
                 break
         self._blockers[key] = found
         return found
+
+    def _call_blocker(self, module: ModuleSummary, function: FunctionSummary, call: CallFact,
+                      depth: int) -> Optional[Work]:
+        if call.rare:
+            return None
+        scope = function if function.qualname != ModuleSummary.MODULE_SCOPE else None
+        label = function_label(module, function)
+        here = location(module, call.span)
+        for callee in self.project.callees(module, scope, call)[:MAX_CALLEES]:
+            if callee.kind in ("external", "external-instance"):
+                entry = self.kb.call(callee.name)
+                if entry is not None and entry.blocks_loop:
+                    what = "releases the GIL but " if entry.effect == "releases" else "holds the GIL and "
+                    step = EvidenceStep(label, "%s %stakes long" % (callee.name, what), here)
+                    return Work(entry.effect, STRONG, frozenset({"blocks-loop", entry.effect}), (step,),
+                                "%s (%s)" % (callee.name, entry.reason))
+            elif callee.kind == "function" and depth < DIRECT_CALLS:
+                target = self.resolve_callable(callee)
+                if target is not None and not target[1].is_async:
+                    inner = self.loop_blocker(target[0], target[1], depth + 1)
+                    if inner is not None:
+                        step = EvidenceStep(label, "calls %s" % target[1].name, here)
+                        return Work(inner.kind, inner.strength, inner.traits, (step,) + inner.steps, inner.reason)
+        return None
 
     def _recursion(self, label: str, call: CallFact, here: Location) -> Work:
         step = EvidenceStep(label, "recursive call", here)
@@ -317,6 +339,8 @@ class CostModel:
             if bound is None and root and loop.iter_text in (root, root + ".items()", root + ".keys()", root + ".values()"):
                 # a literal collection bound to a local or module-level name
                 bound = function.sizes.get(root, module.sizes.get(root))
+            if bound is None and _structural(loop):
+                bound = STRUCTURE_SIZE
             if bound is None:
                 return None
             total *= bound
@@ -556,6 +580,25 @@ def is_generator(function: FunctionSummary) -> bool:
     """A plain generator function: calling it runs none of its body (a @contextmanager does run it)."""
     return bool(function.yields) and not function.is_async and not any(
         d.rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager") for d in function.decorators)
+
+
+def _structural(loop: LoopFact) -> bool:
+    """A loop over the program's own structure (its options, fields, handlers, columns), not over data."""
+    ref = loop.iter_ref
+    for _ in range(4):
+        if ref is None:
+            return False
+        if ref.kind == "call" and ref.raw in ("sorted", "list", "tuple", "set", "reversed", "enumerate") and ref.args:
+            ref = ref.args[0]
+        elif ref.kind == "call" and ref.raw.rsplit(".", 1)[-1] in ("items", "keys", "values") and "." in ref.raw:
+            ref = Ref("name", ref.raw.rsplit(".", 1)[0])
+        elif ref.kind == "element" and ref.args:
+            ref = ref.args[0]  # components[1:]
+        else:
+            break
+    if ref is None or ref.kind not in ("name", "member"):
+        return False
+    return ref.raw.rsplit(".", 1)[-1].lstrip("_").lower() in STRUCTURE_NAMES
 
 
 def _given_payload(call: CallFact) -> bool:

@@ -68,14 +68,15 @@ class CpuBoundCoroutine(Rule):
             for function in module.functions.values():
                 if not function.is_async:
                     continue
+                # A long library call blocks the loop whether it releases the GIL or not: each is reported.
+                blockers = facts.cost.loop_blockers(module, function)
+                for blocker in blockers:
+                    yield self._blocking_call(module, function, blocker)
+                if blockers:
+                    continue
                 work = facts.cost.work(module, function)
                 if not work.is_cpu or work.strength < STRONG or not work.steps or not work.traits & SCALING:
-                    # one pass over a request's data is what handlers do; only strong evidence blocks.
-                    # A long library call blocks the loop too, whether it releases the GIL or not.
-                    blocker = facts.cost.loop_blocker(module, function)
-                    if blocker is not None:
-                        yield self._blocking_call(module, function, blocker)
-                    continue
+                    continue  # one pass over a request's data is what handlers do; only work that scales blocks
                 first = work.steps[0].location
                 span = (first.line, first.column, first.end_line, first.end_column)
                 message = "coroutine `%s` does CPU-bound work inline and blocks the event loop: %s" % (
