@@ -252,7 +252,8 @@ class ValueAnalysis:
             if scope.class_name and name in ("self", "cls") and scope.params[:1] == (name,):
                 klass = module.classes.get(scope.class_name)
                 if klass is not None:
-                    return [Resolved("instance" if name == "self" else "class", module, klass=klass)]
+                    # "self": the receiver may be any subclass, so its overrides count too
+                    return [Resolved("instance" if name == "self" else "class", module, klass=klass, origin="self")]
             if name in scope.local_defs:
                 return [Resolved("function", module, module.functions[scope.local_defs[name]])]
             local_class = module.classes.get("%s.%s" % (scope.qualname, name))
@@ -358,7 +359,7 @@ class ValueAnalysis:
             if hit:
                 found.append(hit)
                 break
-        if not current.exact and not own_only:
+        if current.origin == "self" and not own_only:
             # ``self.POOL`` in a base class: a subclass may override it
             for sub_module, sub in self.subclasses(module, klass):
                 hit = self._own_member(sub_module, sub, attribute, instance)
