@@ -52,13 +52,13 @@ def gillint_command() -> list:
 
 @pytest.fixture
 def run_gillint():
-    def run(*args: str, cwd=None, env=None, input=None) -> subprocess.CompletedProcess:
+    def run(*args: str, cwd=None, env=None, input=None, timeout: float = 300) -> subprocess.CompletedProcess:
         full_env = dict(os.environ)
         full_env.pop("NO_COLOR", None)
         if env:
             full_env.update(env)
         return subprocess.run(gillint_command() + list(args), cwd=cwd, env=full_env, input=input,
-                              capture_output=True, text=True, timeout=300)
+                              capture_output=True, text=True, timeout=timeout)
 
     return run
 
