@@ -153,10 +153,95 @@ def test_verdicts_confirm_or_refute_what_each_rule_claims(code: str, verdict: st
     assert V.outcome(code, verdict) == expected
 
 
-def test_second_opinion_disagreement_is_noted_never_decisive() -> None:
-    assert "1.90x" in V.disagreement(V.GIL_BOUND, {"thread_speedup": 1.9})
-    assert V.disagreement(V.GIL_BOUND, {"thread_speedup": 1.05}) == ""
-    assert "memory bandwidth" in V.disagreement(V.RELEASES, {"thread_speedup": 1.0})
+def _timing(threads, processes=None, free=1.9):
+    def figures(values):
+        ordered = sorted(values)
+        return {"median": ordered[len(ordered) // 2], "min": ordered[0], "max": ordered[-1], "rounds": values}
+
+    timing = {"free_cores": free, "threads_speedup": figures(threads)}
+    if processes:
+        timing["processes_speedup"] = figures(processes)
+    return timing
+
+
+def test_a_stable_speedup_that_contradicts_the_probe_says_so_and_never_decides() -> None:
+    judged = V.judge_speedups(V.GIL_BOUND, None, _timing([1.88, 1.9, 1.93]))
+    assert judged["threads"]["shown"] and judged["threads"]["disagrees"]
+    assert "1.90x" in judged["threads"]["note"] and "the probe decides" in judged["threads"]["note"]
+    consistent = V.judge_speedups(V.GIL_BOUND, None, _timing([1.0, 1.02, 1.05], [1.9, 1.95, 2.0]))
+    assert consistent["threads"]["shown"] and "note" not in consistent["threads"]
+    assert consistent["processes"]["shown"] and consistent["processes"]["median"] == 1.95
+    slow = V.judge_speedups(V.RELEASES, None, _timing([1.0, 1.05, 1.1]))
+    assert "memory bandwidth" in slow["threads"]["note"]
+    capped = V.judge_speedups(V.PARTLY, 1.5, _timing([1.9, 1.95, 2.0]))
+    assert capped["threads"]["disagrees"] and "1.5x" in capped["threads"]["note"]
+
+
+def test_a_noisy_or_crowded_speedup_is_not_shown() -> None:
+    spread_out = V.judge_speedups(V.GIL_BOUND, None, _timing([0.83, 1.31, 1.95]))
+    assert not spread_out["threads"]["shown"] and "within the noise" in spread_out["threads"]["note"]
+    assert "0.83-1.95x over 3 rounds" in spread_out["threads"]["note"]
+    crowded = V.judge_speedups(V.RELEASES, None, _timing([1.9, 1.92, 1.95], free=0.6))
+    assert not crowded["threads"]["shown"] and "0.6 cores idle" in crowded["threads"]["note"]
+    unknown = V.judge_speedups(V.RELEASES, None, _timing([1.9, 1.92, 1.95], free=None))
+    assert not unknown["threads"]["shown"]
+    gil_off = V.judge_speedups(V.GIL_BOUND, None, {}, _timing([1.9, 2.0, 2.05]))
+    assert gil_off["gil_off"]["shown"] and "threads" not in gil_off
+    assert V.judge_speedups(V.GIL_BOUND, None, {"skipped": "no call finished"}) == {}
+
+
+def _measured(verdict, per_call, kind="function", block=None, bound=None):
+    return V.VerifyResult(label="x", path="x.py", line=1, code="", qualname="f", verdict=verdict,
+                          call_seconds=per_call, call_kind=kind, loop_block_seconds=block, speedup_bound=bound)
+
+
+@pytest.mark.parametrize("codes, verdict, per_call, kind, block, level, phrase", [
+    (["GIL101"], V.GIL_BOUND, 2e-6, "function", None, "negligible", "negligible per call (2 µs) unless called in a tight loop"),
+    (["GIL101"], V.GIL_BOUND, 0.0032, "function", None, "moderate", "3.2 ms per call"),
+    (["GIL101"], V.GIL_BOUND, 0.12, "function", None, "large", "other threads wait"),
+    (["GIL101"], V.RELEASES, 0.04, "function", None, "large", "releases the GIL: 40 ms"),
+    (["GIL101"], V.IO_BOUND, 0.1, "function", None, "large", "mostly waits"),
+    (["GIL101"], V.PARTLY, 0.01, "function", None, "large", "at most about 2.0x"),
+    (["GIL301"], V.GIL_BOUND, 0.2, "coroutine", 0.042, "large", "blocks the event loop for 42 ms"),
+    (["GIL301"], V.GIL_BOUND, 3e-4, "coroutine", 2e-4, "negligible", "only 200 µs per call at this size"),
+    (["GIL301"], V.GIL_BOUND, 0.004, "function", None, "moderate", "4 ms per call"),
+    (["GIL301"], V.IO_BOUND, 0.5, "coroutine", 1e-4, "negligible", "mostly waits"),
+    ([], V.GIL_BOUND, 0.5, "coroutine", 0.5, "large", "blocks the event loop"),
+])
+def test_every_verdict_says_what_it_means_at_the_size_measured(codes, verdict, per_call, kind, block, level,
+                                                               phrase) -> None:
+    result = _measured(verdict, per_call, kind, block, bound=2.0 if verdict == V.PARTLY else None)
+    got_level, meaning = V.magnitude(codes, result)
+    assert got_level == level
+    assert phrase in meaning, meaning
+    assert V.magnitude(codes, _measured(V.ERROR, None)) == ("", "")
+
+
+@pytest.mark.parametrize("block, expected", [(0.2, "confirmed"), (0.0004, "refuted"), (0.004, "partly confirmed"),
+                                             (None, "confirmed")])
+def test_how_long_a_call_blocks_the_loop_decides_gil301(block, expected) -> None:
+    assert V.outcome("GIL301", V.GIL_BOUND, block) == expected
+    assert V.outcome("GIL301", V.IO_BOUND, block) == "refuted"
+
+
+def test_the_size_ladder_in_words() -> None:
+    linear = {"rungs": [{"size": 100, "seconds": 0.001}, {"size": 1000, "seconds": 0.0101},
+                        {"size": 10000, "seconds": 0.099}]}
+    assert "grows about linearly" in V.growth(linear) and "x10 size: 10.1 ms" in V.growth(linear)
+    square = {"rungs": [{"size": 10, "seconds": 0.001}, {"size": 100, "seconds": 0.1},
+                        {"size": 1000, "skipped": "would take about 10s per call"}]}
+    assert "quadratically" in V.growth(square) and "stopped: would take about 10s" in V.growth(square)
+    flat = {"rungs": [{"size": 10, "seconds": 0.001}, {"size": 1000, "seconds": 0.0011}]}
+    assert "hardly grows" in V.growth(flat)
+    faster = {"rungs": [{"size": 10, "seconds": 0.001}, {"size": 100, "seconds": 0.03}]}
+    assert "faster than linearly" in V.growth(faster)
+    cubic = {"rungs": [{"size": 10, "seconds": 0.001}, {"size": 100, "seconds": 1.0}]}
+    assert "faster than quadratically" in V.growth(cubic)
+    assert "only one size" in V.growth({"rungs": [{"size": 1, "seconds": 0.1}, {"size": 10, "cut_off": True}]})
+    assert V.growth({"skipped": "no argument is a sized value"}) == "no argument is a sized value"
+    assert V.growth(None) == ""
+    same = {"rungs": [{"size": 10, "seconds": 0.001}, {"size": 10, "seconds": 0.0012}]}
+    assert "x1 size" in V.growth(same)
 
 
 def test_scaling_needs_every_thread_running_without_extra_cpu_per_call() -> None:

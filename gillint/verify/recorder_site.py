@@ -1,0 +1,384 @@
+"""The argument recorder, injected into the user's own test run as ``sitecustomize``.
+
+`gillint verify --from-tests CMD` copies this file into a temporary directory as
+``sitecustomize.py``, puts that directory first on ``PYTHONPATH`` and runs CMD.  Every
+Python process of the test run (subprocesses and pool workers included) then imports
+it at start-up.  It imports nothing from gillint and only the standard library, and it
+is configured by environment variables:
+
+``GILLINT_RECORD_TARGETS``  JSON list of ``{"key", "module", "qualname", "path", "is_method"}``
+``GILLINT_RECORD_DIR``      where samples and statistics are written
+``GILLINT_RECORD_CALLS``    samples kept per target and process (the largest calls), default 3
+``GILLINT_RECORD_BYTES``    largest pickled sample kept, default 8 MiB
+
+It watches only the flagged targets: with ``sys.monitoring`` (3.12+) the start event
+of every other function is disabled after its first call, so the rest of the test run
+runs at full speed; before 3.12 a ``sys.setprofile`` hook (on every thread) compares the
+name of each called function with the targets' names and returns at once otherwise.
+
+For each call of a target it measures the arguments' size cheaply (lengths, integer
+values, a few levels deep) and keeps the largest few, pickled at the moment of the
+call (the function may change them afterwards).  A method keeps its instance separately
+so that an instance that does not pickle can be told from arguments that do not.
+Each kept sample is one file ``<target>/<pid>-<n>.pkl`` (written at once: pool workers
+end with ``os._exit``), and ``stats-<pid>.json`` says per target how many calls were
+seen and why some could not be kept.  Any error of the recorder's own stops recording
+in that process and is written to ``recorder-error-<pid>.txt``; the tests go on.
+After everything, any other ``sitecustomize`` that this file shadows is run.
+"""
+
+import hashlib
+import json
+import os
+import pickle
+import sys
+import threading
+import time
+
+CO_GENERATOR_LIKE = 0x20 | 0x80 | 0x200  # generator, coroutine, async generator
+_TOOL_NAME = "gillint-recorder"
+
+
+def cheap_size(value, depth=0):
+    """A rough measure of how much work an argument carries, without walking all of it."""
+    try:
+        if value is None or isinstance(value, bool):
+            return 1
+        if isinstance(value, int):
+            return min(abs(value), 1 << 40)
+        if isinstance(value, float):
+            return 1
+        if isinstance(value, (str, bytes, bytearray)):
+            return len(value)
+        if isinstance(value, memoryview):
+            return value.nbytes
+        nbytes = getattr(type(value), "nbytes", None)
+        if nbytes is not None and not callable(nbytes):  # numpy arrays and the like
+            return int(value.nbytes)
+        if isinstance(value, (list, tuple, set, frozenset, dict)):
+            count = len(value)
+            if count == 0 or depth >= 2:
+                return max(count, 1)
+            first = next(iter(value.values() if isinstance(value, dict) else value))
+            return count * max(1, cheap_size(first, depth + 1))
+        attributes = getattr(value, "__dict__", None)
+        if isinstance(attributes, dict) and depth < 2:
+            return 1 + sum(cheap_size(v, depth + 1) for v in list(attributes.values())[:32])
+        length = getattr(value, "__len__", None)
+        if length is not None:
+            return int(length())
+    except Exception:  # noqa: BLE001 - a size is only a hint
+        pass
+    return 1
+
+
+class Recorder:
+    def __init__(self, targets, out_dir, calls, max_bytes):
+        self.out_dir = out_dir
+        self.calls_kept = max(1, calls)
+        self.max_bytes = max_bytes
+        self.targets = targets
+        self.names = frozenset(t["qualname"].rsplit(".", 1)[-1] for t in targets)
+        self.by_qualname = {}
+        for target in targets:
+            self.by_qualname.setdefault(target["qualname"], []).append(target)
+        self.code_cache = {}  # code object -> target dict or None
+        self.first_resume = {}  # code object -> offset of the first RESUME (3.11 generators)
+        self.lock = threading.Lock()
+        self.reset()
+        self.failed = False
+        self.last_stats = 0.0
+        self.sys_path = [p for p in sys.path if p]
+
+    def reset(self):
+        """Per-process state (cleared in a forked child, whose samples are its own)."""
+        self.kept = {}  # key -> list of (size, digest, path)
+        self.stats = {}  # key -> {"calls", "kept", "pickled", "unpicklable": {msg: n}, "too_large": n}
+        self.serial = 0
+        self.pid = os.getpid()
+
+    # ------------------------------------------------------------------ matching
+    def match(self, code, frame):
+        try:
+            return self.code_cache[code]
+        except KeyError:
+            pass
+        found = None
+        qualname = getattr(code, "co_qualname", None)
+        filename = os.path.realpath(code.co_filename) if code.co_filename else ""
+        module = frame.f_globals.get("__name__") if frame is not None else None
+        for target in self.targets:
+            if target["qualname"].rsplit(".", 1)[-1] != code.co_name:
+                continue
+            if qualname is not None:
+                if qualname != target["qualname"]:
+                    continue
+                if filename == target.get("realpath") or module == target["module"]:
+                    found = target
+                    break
+            elif module == target["module"] or filename == target.get("realpath"):
+                # No co_qualname before 3.11: the module's own object must have this code.
+                if self._resolves_to(frame, target["qualname"], code):
+                    found = target
+                    break
+        self.code_cache[code] = found
+        return found
+
+    @staticmethod
+    def _resolves_to(frame, qualname, code):
+        obj = None
+        parts = qualname.split(".")
+        obj = frame.f_globals.get(parts[0])
+        for part in parts[1:]:
+            if obj is None:
+                return False
+            obj = getattr(obj, "__dict__", {}).get(part, getattr(obj, part, None))
+        obj = getattr(obj, "__func__", obj)
+        return getattr(obj, "__code__", None) is code
+
+    def is_first_start(self, code, frame):
+        """Generators and coroutines fire a call event at every resume: keep only the first."""
+        if not code.co_flags & CO_GENERATOR_LIKE:
+            return True
+        if sys.version_info < (3, 11):
+            return frame.f_lasti < 0
+        offset = self.first_resume.get(code)
+        if offset is None:
+            import dis
+
+            offset = next((i.offset for i in dis.get_instructions(code) if i.opname == "RESUME"), 0)
+            self.first_resume[code] = offset
+        return frame.f_lasti <= offset
+
+    # ------------------------------------------------------------------ recording
+    def record(self, target, frame):
+        code = frame.f_code
+        local = frame.f_locals
+        count = code.co_argcount + code.co_kwonlyargcount
+        names = code.co_varnames
+        args = [local[name] for name in names[:code.co_argcount]]
+        kwargs = {name: local[name] for name in names[code.co_argcount:count]}
+        index = count
+        if code.co_flags & 0x04:  # *args
+            args.extend(local[names[index]])
+            index += 1
+        if code.co_flags & 0x08:  # **kwargs
+            kwargs.update(local[names[index]])
+        payload = {"args": args, "kwargs": kwargs}
+        if target.get("is_method") and args:
+            payload["self"] = args[0]
+            payload["args"] = args[1:]
+        size = sum(cheap_size(v) for v in payload["args"]) + sum(cheap_size(v) for v in kwargs.values())
+        if size <= 1 and "self" in payload:
+            size = cheap_size(payload["self"])
+        key = target["key"]
+        with self.lock:
+            if os.getpid() != self.pid:
+                self.reset()
+            stats = self.stats.setdefault(key, {"calls": 0, "kept": 0, "pickled": 0, "unpicklable": {},
+                                                "too_large": 0, "largest_size": 0})
+            stats["calls"] += 1
+            stats["largest_size"] = max(stats["largest_size"], size)
+            kept = self.kept.setdefault(key, [])
+            if len(kept) >= self.calls_kept and size <= min(k[0] for k in kept):
+                self.maybe_write_stats()
+                return
+            if stats["pickled"] >= 200 and kept and size < 2 * max(k[0] for k in kept):
+                return  # many calls of rising size: only clearly larger ones are worth a pickle now
+            stats["pickled"] += 1
+        try:
+            blob = pickle.dumps(self.freeze(payload), protocol=4)
+        except Exception as exc:  # noqa: BLE001 - what does not pickle is reported, not raised
+            what = "the instance" if "self" in payload and not self.pickles(payload["self"]) else "the arguments"
+            message = "%s: %s: %s" % (what, type(exc).__name__, str(exc)[:200])
+            with self.lock:
+                stats["unpicklable"][message] = stats["unpicklable"].get(message, 0) + 1
+                self.write_stats()
+            return
+        if len(blob) > self.max_bytes:
+            with self.lock:
+                stats["too_large"] += 1
+                self.write_stats()
+            return
+        digest = hashlib.sha1(blob).hexdigest()[:16]
+        with self.lock:
+            if any(k[1] == digest for k in kept):
+                return
+            folder = os.path.join(self.out_dir, "t%d" % target["index"])
+            os.makedirs(folder, exist_ok=True)
+            self.serial += 1
+            path = os.path.join(folder, "%d-%d-%s.pkl" % (self.pid, self.serial, digest))
+            meta = json.dumps({"size": size, "bytes": len(blob), "method": "self" in payload}).encode()
+            with open(path + ".tmp", "wb") as handle:
+                handle.write(len(meta).to_bytes(4, "big") + meta + blob)
+            os.replace(path + ".tmp", path)
+            kept.append((size, digest, path))
+            kept.sort(key=lambda k: -k[0])
+            while len(kept) > self.calls_kept:
+                _, _, dropped = kept.pop()
+                try:
+                    os.remove(dropped)
+                except OSError:
+                    pass
+            stats["kept"] = len(kept)
+            self.write_stats()
+
+    @staticmethod
+    def freeze(payload):
+        return {"args": tuple(payload["args"]), "kwargs": dict(payload["kwargs"]),
+                **({"self": payload["self"]} if "self" in payload else {})}
+
+    @staticmethod
+    def pickles(value):
+        try:
+            pickle.dumps(value, protocol=4)
+        except Exception:  # noqa: BLE001
+            return False
+        return True
+
+    def maybe_write_stats(self):
+        now = time.monotonic()
+        if now - self.last_stats > 0.5:
+            self.write_stats()
+
+    def write_stats(self):
+        self.last_stats = time.monotonic()
+        path = os.path.join(self.out_dir, "stats-%d.json" % os.getpid())
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            json.dump({"pid": os.getpid(), "python": sys.version.split()[0], "sys_path": self.sys_path,
+                       "targets": self.stats}, handle)
+        os.replace(path + ".tmp", path)
+
+    def fail(self, exc):
+        """The recorder's own error: stop recording here, say why, let the tests go on."""
+        if self.failed:
+            return
+        self.failed = True
+        stop()
+        try:
+            import traceback
+
+            with open(os.path.join(self.out_dir, "recorder-error-%d.txt" % os.getpid()), "w",
+                      encoding="utf-8") as handle:
+                handle.write("%s: %s\n" % (type(exc).__name__, exc))
+                handle.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        except Exception:  # noqa: BLE001
+            pass
+
+
+_recorder = None
+_monitoring_tool = None
+
+
+def _on_start_monitoring(code, offset):  # 3.12+: sys.monitoring PY_START
+    recorder = _recorder
+    if recorder is None or code.co_name not in recorder.names:
+        return sys.monitoring.DISABLE
+    try:
+        frame = sys._getframe(1)
+        target = recorder.match(code, frame)
+        if target is None:
+            return sys.monitoring.DISABLE
+        recorder.record(target, frame)
+    except Exception as exc:  # noqa: BLE001
+        recorder.fail(exc)
+    return None
+
+
+def _on_call_profile(frame, event, arg):  # before 3.12: sys.setprofile
+    if event != "call":
+        return
+    recorder = _recorder
+    code = frame.f_code
+    if recorder is None or code.co_name not in recorder.names:
+        return
+    try:
+        target = recorder.match(code, frame)
+        if target is not None and recorder.is_first_start(code, frame):
+            recorder.record(target, frame)
+    except Exception as exc:  # noqa: BLE001
+        recorder.fail(exc)
+
+
+def stop():
+    global _recorder
+    _recorder = None
+    if _monitoring_tool is not None:
+        try:
+            sys.monitoring.set_events(_monitoring_tool, 0)
+            sys.monitoring.free_tool_id(_monitoring_tool)
+        except Exception:  # noqa: BLE001
+            pass
+    else:
+        sys.setprofile(None)
+        threading.setprofile(None)
+
+
+def start(environ=None):
+    """Start recording as the environment says; returns the recorder (None when not configured)."""
+    global _recorder, _monitoring_tool
+    environ = os.environ if environ is None else environ
+    spec = environ.get("GILLINT_RECORD_TARGETS")
+    out_dir = environ.get("GILLINT_RECORD_DIR")
+    if not spec or not out_dir:
+        return None
+    targets = json.loads(spec)
+    for index, target in enumerate(targets):
+        target.setdefault("index", index)
+        target.setdefault("key", "%s:%s" % (target["module"], target["qualname"]))
+        if target.get("path"):
+            target["realpath"] = os.path.realpath(target["path"])
+    recorder = Recorder(targets, out_dir, int(environ.get("GILLINT_RECORD_CALLS", "3")),
+                        int(environ.get("GILLINT_RECORD_BYTES", str(8 << 20))))
+    _recorder = recorder
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=recorder.reset)
+    monitoring = getattr(sys, "monitoring", None)
+    if monitoring is not None and environ.get("GILLINT_RECORD_HOOK") != "profile":
+        for tool in (monitoring.PROFILER_ID, 4, 5, 3, 2, 1):
+            try:
+                monitoring.use_tool_id(tool, _TOOL_NAME)
+            except ValueError:
+                continue
+            _monitoring_tool = tool
+            monitoring.register_callback(tool, monitoring.events.PY_START, _on_start_monitoring)
+            monitoring.set_events(tool, monitoring.events.PY_START)
+            break
+    if _monitoring_tool is None:
+        threading.setprofile(_on_call_profile)
+        sys.setprofile(_on_call_profile)
+    import atexit
+
+    atexit.register(lambda: recorder.write_stats() if os.getpid() == recorder.pid or recorder.stats else None)
+    return recorder
+
+
+def _chain_shadowed_sitecustomize():
+    """Run the ``sitecustomize`` this file hides (Debian's, a virtualenv's...), as Python would have."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    import importlib.machinery
+    import importlib.util
+
+    search = [p for p in sys.path if p and os.path.abspath(p) != here]
+    spec = importlib.machinery.PathFinder.find_spec("sitecustomize", search)
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["sitecustomize"] = module
+    spec.loader.exec_module(module)
+
+
+if __name__ == "sitecustomize":
+    try:
+        start()
+    except Exception as _exc:  # noqa: BLE001 - never break the user's tests
+        try:
+            with open(os.path.join(os.environ.get("GILLINT_RECORD_DIR", "."), "recorder-error-%d.txt" % os.getpid()),
+                      "w", encoding="utf-8") as _handle:
+                _handle.write("%s: %s\n" % (type(_exc).__name__, _exc))
+        except Exception:  # noqa: BLE001
+            pass
+    try:
+        _chain_shadowed_sitecustomize()
+    except Exception:  # noqa: BLE001
+        pass
