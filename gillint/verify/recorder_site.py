@@ -72,6 +72,19 @@ def cheap_size(value, depth=0):
     return 1
 
 
+def import_roots():
+    """This process's sys.path, absolute ('' is the working directory), for the sandbox to import from."""
+    roots = []
+    for entry in sys.path:
+        try:
+            root = os.path.abspath(entry) if entry else os.getcwd()
+        except OSError:
+            continue
+        if root not in roots:
+            roots.append(root)
+    return roots
+
+
 class Recorder:
     def __init__(self, targets, out_dir, calls, max_bytes):
         self.out_dir = out_dir
@@ -88,7 +101,6 @@ class Recorder:
         self.reset()
         self.failed = False
         self.last_stats = 0.0
-        self.sys_path = [p for p in sys.path if p]
 
     def reset(self):
         """Per-process state (cleared in a forked child, whose samples are its own)."""
@@ -245,7 +257,7 @@ class Recorder:
         self.last_stats = time.monotonic()
         path = os.path.join(self.out_dir, "stats-%d.json" % os.getpid())
         with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            json.dump({"pid": os.getpid(), "python": sys.version.split()[0], "sys_path": self.sys_path,
+            json.dump({"pid": os.getpid(), "python": sys.version.split()[0], "sys_path": import_roots(),
                        "targets": self.stats}, handle)
         os.replace(path + ".tmp", path)
 

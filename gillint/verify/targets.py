@@ -213,6 +213,8 @@ def apply_recording(jobs: Sequence[Job], recording: Recording, root: Optional[Pa
                 entry.calls, "" if entry.calls == 1 else "s", entry.samples[0].size,
                 "; replaces %s" % previous if previous and previous != "none at the start site" else "")
             for root_dir in recording.sys_path:
+                if "site-packages" in root_dir or "dist-packages" in root_dir:
+                    continue  # installed packages come from the measuring interpreter's own path
                 if root is None or _inside(root_dir, root):
                     if root_dir not in job.sys_path:
                         job.sys_path.append(root_dir)
@@ -220,7 +222,8 @@ def apply_recording(jobs: Sequence[Job], recording: Recording, root: Optional[Pa
             why = entry.why_none(recording.max_bytes)
             job.recorded["missing"] = why
             if job.not_runnable:
-                job.not_runnable = "%s; from the tests: %s" % (job.not_runnable, why)
+                job.not_runnable = "%s; from the tests: %s" % (job.not_runnable.replace(", or record them with "
+                                                                                      "--from-tests", ""), why)
             elif job.arguments:
                 job.arguments = "%s (from the tests: %s)" % (job.arguments, why)
 
