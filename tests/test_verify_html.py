@@ -87,7 +87,7 @@ def test_verify_writes_the_page(run_gillint, tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("import threading\n\n\ndef crunch(n):\n    total = 0\n    for i in range(n):\n"
                                      "        total += i * i\n    return total\n\n\n"
                                      "threading.Thread(target=crunch, args=(20_000,)).start()\n", encoding="utf-8")
-    (tmp_path / "pyproject.toml").write_text("[tool.gillint]\n[tool.gillint.verify]\ntiming-rounds = 2\n"
+    (tmp_path / "pyproject.toml").write_text("[tool.gillint]\n[tool.gillint.verify]\ntiming-rounds = 2\nladder = false\n"
                                              "timing-unit = 0.03\n", encoding="utf-8")
     done = run_gillint("verify", ".", "--html", "report.html", cwd=str(tmp_path))
     assert done.returncode == 1, done.stderr
