@@ -21,6 +21,7 @@ import pytest
 
 from conftest import ROOT
 from gillint.verify import recorder_site
+from gillint.verify import verdict as V
 from gillint.verify.recording import Recording, TargetRecording, gather, load_sample, record
 
 SHOP = ROOT / "tests" / "verify_projects" / "shop"
@@ -137,6 +138,36 @@ def test_the_largest_calls_are_kept_from_threads_and_methods_and_coroutines(proj
         sys.path.remove(str(project))
         sys.modules.pop("work", None)
     assert recording.directory is None
+
+
+def test_targets_whose_arguments_do_not_pickle_are_still_timed_in_the_tests(project: Path) -> None:
+    command = _python("""
+        import asyncio, sys, time
+        sys.path.insert(0, ".")
+        import work
+        work.Locked().run(5)
+        work.Locked().run(6)
+        asyncio.run(work.serve(list(range(10))))
+    """)
+    recording = record(command, _targets(project), cwd=project)
+    try:
+        locked = recording.for_key("work:Locked.run")
+        assert not locked.samples and locked.in_tests()["steps"] == 2
+        assert 0 < locked.in_tests()["step_max"] < 1
+        serve = recording.for_key("work:serve")
+        assert serve.calls == 1 and serve.in_tests()["steps"] == 3  # a coroutine: three runs between awaits
+        assert recording.for_key("work:crunch").in_tests() is None
+        summary = recording.summary()["targets"]["work:Locked.run"]
+        assert summary["in_tests"]["steps"] == 2 and summary["samples"] == 0
+    finally:
+        recording.cleanup()
+    result = V.VerifyResult(label="x", path="work.py", line=1, code="GIL301", qualname="serve",
+                            verdict=V.NOT_RUNNABLE, recorded={"in_tests": {"steps": 3, "step_max": 0.025,
+                                                                           "step_mean": 0.01}})
+    meaning = V.in_tests_meaning(["GIL301"], result)
+    assert "one step between awaits kept the event loop for up to 25 ms (mean 10 ms over 3 steps" in meaning
+    assert "one call ran for up to" in V.in_tests_meaning(["GIL101"], result)
+    assert V.in_tests_meaning(["GIL101"], V.VerifyResult("x", "x", 1, "", "f", V.NOT_RUNNABLE)) == ""
 
 
 def test_calls_in_forked_pool_workers_are_recorded(project: Path) -> None:

@@ -107,6 +107,7 @@ class Recorder:
         self.kept = {}  # key -> list of (size, digest, path)
         self.stats = {}  # key -> {"calls", "kept", "pickled", "unpicklable": {msg: n}, "too_large": n}
         self.serial = 0
+        self.running = {}  # id(frame) -> when its current step began
         self.pid = os.getpid()
 
     # ------------------------------------------------------------------ matching
@@ -162,6 +163,31 @@ class Recorder:
             self.first_resume[code] = offset
         return frame.f_lasti <= offset
 
+    # ------------------------------------------------------------------ timing in the tests
+    def step_began(self, frame):
+        self.running[id(frame)] = time.perf_counter()
+
+    def step_ended(self, target, frame):
+        """One run of the target's frame (a whole call, or one step of a coroutine between awaits)."""
+        began = self.running.pop(id(frame), None)
+        if began is None:
+            return
+        seconds = time.perf_counter() - began
+        with self.lock:
+            if os.getpid() != self.pid:
+                self.reset()
+            stats = self.stats.setdefault(target["key"], self.new_stats())
+            stats["steps"] += 1
+            stats["step_total"] += seconds
+            if seconds > stats["step_max"]:
+                stats["step_max"] = seconds
+            self.maybe_write_stats()
+
+    @staticmethod
+    def new_stats():
+        return {"calls": 0, "kept": 0, "pickled": 0, "unpicklable": {}, "too_large": 0, "largest_size": 0,
+                "steps": 0, "step_total": 0.0, "step_max": 0.0}
+
     # ------------------------------------------------------------------ recording
     def record(self, target, frame):
         code = frame.f_code
@@ -187,8 +213,7 @@ class Recorder:
         with self.lock:
             if os.getpid() != self.pid:
                 self.reset()
-            stats = self.stats.setdefault(key, {"calls": 0, "kept": 0, "pickled": 0, "unpicklable": {},
-                                                "too_large": 0, "largest_size": 0})
+            stats = self.stats.setdefault(key, self.new_stats())
             stats["calls"] += 1
             stats["largest_size"] = max(stats["largest_size"], size)
             kept = self.kept.setdefault(key, [])
@@ -282,23 +307,58 @@ _recorder = None
 _monitoring_tool = None
 
 
+def _target_for(recorder, code, depth=2):
+    """(target, frame) when ``code`` is a target's, else None (and the caller disables the event)."""
+    frame = sys._getframe(depth)
+    target = recorder.match(code, frame)
+    return None if target is None else (target, frame)
+
+
 def _on_start_monitoring(code, offset):  # 3.12+: sys.monitoring PY_START
     recorder = _recorder
     if recorder is None or code.co_name not in recorder.names:
         return sys.monitoring.DISABLE
     try:
-        frame = sys._getframe(1)
-        target = recorder.match(code, frame)
-        if target is None:
+        found = _target_for(recorder, code)
+        if found is None:
             return sys.monitoring.DISABLE
-        recorder.record(target, frame)
+        recorder.record(found[0], found[1])
+        recorder.step_began(found[1])
+    except Exception as exc:  # noqa: BLE001
+        recorder.fail(exc)
+    return None
+
+
+def _on_resume_monitoring(code, offset):  # 3.12+: PY_RESUME, a coroutine or generator going on
+    recorder = _recorder
+    if recorder is None or code.co_name not in recorder.names:
+        return sys.monitoring.DISABLE
+    try:
+        found = _target_for(recorder, code)
+        if found is None:
+            return sys.monitoring.DISABLE
+        recorder.step_began(found[1])
+    except Exception as exc:  # noqa: BLE001
+        recorder.fail(exc)
+    return None
+
+
+def _on_stop_monitoring(code, offset, value):  # 3.12+: PY_RETURN / PY_YIELD
+    recorder = _recorder
+    if recorder is None or code.co_name not in recorder.names:
+        return sys.monitoring.DISABLE
+    try:
+        found = _target_for(recorder, code)
+        if found is None:
+            return sys.monitoring.DISABLE
+        recorder.step_ended(found[0], found[1])
     except Exception as exc:  # noqa: BLE001
         recorder.fail(exc)
     return None
 
 
 def _on_call_profile(frame, event, arg):  # before 3.12: sys.setprofile
-    if event != "call":
+    if event != "call" and event != "return":
         return
     recorder = _recorder
     code = frame.f_code
@@ -306,8 +366,14 @@ def _on_call_profile(frame, event, arg):  # before 3.12: sys.setprofile
         return
     try:
         target = recorder.match(code, frame)
-        if target is not None and recorder.is_first_start(code, frame):
+        if target is None:
+            return
+        if event == "return":
+            recorder.step_ended(target, frame)
+            return
+        if recorder.is_first_start(code, frame):
             recorder.record(target, frame)
+        recorder.step_began(frame)
     except Exception as exc:  # noqa: BLE001
         recorder.fail(exc)
 
@@ -353,8 +419,12 @@ def start(environ=None):
             except ValueError:
                 continue
             _monitoring_tool = tool
-            monitoring.register_callback(tool, monitoring.events.PY_START, _on_start_monitoring)
-            monitoring.set_events(tool, monitoring.events.PY_START)
+            events = monitoring.events
+            monitoring.register_callback(tool, events.PY_START, _on_start_monitoring)
+            monitoring.register_callback(tool, events.PY_RESUME, _on_resume_monitoring)
+            monitoring.register_callback(tool, events.PY_RETURN, _on_stop_monitoring)
+            monitoring.register_callback(tool, events.PY_YIELD, _on_stop_monitoring)
+            monitoring.set_events(tool, events.PY_START | events.PY_RESUME | events.PY_RETURN | events.PY_YIELD)
             break
     if _monitoring_tool is None:
         threading.setprofile(_on_call_profile)

@@ -45,6 +45,16 @@ class TargetRecording:
     samples: List[Sample] = field(default_factory=list)  # largest first
     unpicklable: Dict[str, int] = field(default_factory=dict)
     too_large: int = 0
+    steps: int = 0  # runs of the target's frame in the tests (a call, or a coroutine's step between awaits)
+    step_max: float = 0.0  # seconds, timed under the recorder, outside the sandbox
+    step_total: float = 0.0
+
+    def in_tests(self) -> Optional[Dict[str, Any]]:
+        """How long the target ran in the tests, per call or per step between awaits (None if never)."""
+        if not self.steps:
+            return None
+        return {"steps": self.steps, "step_max": round(self.step_max, 6),
+                "step_mean": round(self.step_total / self.steps, 7)}
 
     def why_none(self, calls_cap_bytes: int) -> str:
         """Why no sample could be used (the result's not-runnable reason)."""
@@ -84,7 +94,8 @@ class Recording:
         return {"command": self.command, "returncode": self.returncode, "seconds": round(self.seconds, 2),
                 "problems": list(self.problems),
                 "targets": {k: {"calls": t.calls, "samples": len(t.samples),
-                                "unpicklable": sum(t.unpicklable.values()), "too_large": t.too_large}
+                                "unpicklable": sum(t.unpicklable.values()), "too_large": t.too_large,
+                                "in_tests": t.in_tests()}
                             for k, t in self.targets.items()}}
 
 
@@ -193,6 +204,9 @@ def gather(recording: Recording, spec: Sequence[Dict[str, Any]], out: Path) -> N
                 continue
             target.calls += int(stats.get("calls", 0))
             target.too_large += int(stats.get("too_large", 0))
+            target.steps += int(stats.get("steps", 0))
+            target.step_total += float(stats.get("step_total", 0.0))
+            target.step_max = max(target.step_max, float(stats.get("step_max", 0.0)))
             for message, count in stats.get("unpicklable", {}).items():
                 target.unpicklable[message] = target.unpicklable.get(message, 0) + int(count)
     for error_file in sorted(out.glob("recorder-error-*.txt")):

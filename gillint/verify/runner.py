@@ -181,6 +181,8 @@ class Verifier:
         result.seconds = round(time.perf_counter() - began, 3)
         codes = [c for c in result.code.split(",") if c]
         result.magnitude, result.meaning = V.magnitude(codes, result)
+        if result.verdict not in V.MEASURED:
+            result.meaning = V.in_tests_meaning(codes, result)
         block = V.blocking_seconds(result) if result.verdict in V.MEASURED else None
         outcomes = {V.outcome(code, result.verdict, block) for code in codes} - {""}
         result.outcome = "/".join(sorted(outcomes))

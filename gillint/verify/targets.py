@@ -202,7 +202,8 @@ def apply_recording(jobs: Sequence[Job], recording: Recording, root: Optional[Pa
         if entry is None:
             continue
         job.recorded = {"calls": entry.calls, "samples": len(entry.samples),
-                        "sizes": [s.size for s in entry.samples], "bytes": [s.bytes for s in entry.samples]}
+                        "sizes": [s.size for s in entry.samples], "bytes": [s.bytes for s in entry.samples],
+                        "in_tests": entry.in_tests()}
         if entry.samples:
             if job.not_runnable and not job.arguments_problem:
                 continue

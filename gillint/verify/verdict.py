@@ -176,6 +176,19 @@ def magnitude(codes: Sequence[str], result: "VerifyResult") -> Tuple[str, str]:
     return level, "mostly waits (%s per call, little of it on a CPU): threads or asyncio suit it" % cost
 
 
+def in_tests_meaning(codes: Sequence[str], result: "VerifyResult") -> str:
+    """For a target the sandbox could not run: how long it ran in the tests themselves (timed by the recorder)."""
+    timed = (result.recorded or {}).get("in_tests")
+    if not timed:
+        return ""
+    coroutine = any(RULE_CLAIMS.get(code) == "cpu" for code in codes)
+    what = "one step between awaits kept the event loop" if coroutine else "one call ran"
+    return "not measured in the sandbox; in the tests %s for up to %s (mean %s over %d %s; timed by the recorder " \
+           "outside the sandbox, with the tests' arguments, no GIL probe)" % (
+               what, duration(timed["step_max"]), duration(timed["step_mean"]), timed["steps"],
+               ("step" if coroutine else "run") + ("" if timed["steps"] == 1 else "s"))
+
+
 # A speed-up is shown only when its rounds agree and a core was free for the second worker.
 SPREAD_SHOWN = 0.25
 FREE_CORES_SHOWN = 1.5
