@@ -399,8 +399,9 @@ def test_sys_monitoring_records_on_312_and_later(project: Path) -> None:
     try:
         assert recording.returncode == 0, (recording.problems, recording.log.read_text())
         assert recording.for_key("work:crunch").calls == 2
-        assert recording.for_key("work:crunch").samples[0].size == 300
+        assert recording.for_key("work:crunch").samples[0].size == 301  # 300 items and scale=1
         assert recording.for_key("work:serve").calls == 1
+        assert recording.for_key("work:serve").in_tests()["steps"] == 3  # PY_START/PY_RESUME to PY_YIELD/PY_RETURN
         assert recording.for_key("work:Model.run").samples
     finally:
         recording.cleanup()
