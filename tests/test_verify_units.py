@@ -259,3 +259,23 @@ def test_concurrent_measurements_get_two_disjoint_cores_each() -> None:
     assert core_slots(2, [0, 1, 2, 3]) == [[0, 1], [2, 3]]
     assert core_slots(8, [0, 1, 2, 3, 4, 5]) == [[0, 1], [2, 3], [4, 5]]
     assert core_slots(2, [0, 1, 2, 3, 4]) == [[0, 1], [2, 3]]
+
+
+def test_gil301_findings_are_measured_at_the_coroutine_that_contains_them(tmp_path: Path) -> None:
+    from gillint.verify.targets import coroutine_target
+
+    source = tmp_path / "service.py"
+    source.write_text("import asyncio\n\n\nasync def handle(rows):\n    return sorted(rows)\n\n\nclass Api:\n"
+                      "    async def get(self, rows):\n        return sorted(rows)\n\n    @staticmethod\n"
+                      "    async def ping(rows):\n        return rows\n\n\ndef plain():\n    return 1\n",
+                      encoding="utf-8")
+    handle = coroutine_target(str(source), 5)
+    assert (handle.qualname, handle.kind, handle.is_method, handle.args_source) == ("handle", "event-loop", False, None)
+    method = coroutine_target(str(source), 10)
+    assert (method.qualname, method.is_method) == ("Api.get", True)
+    assert coroutine_target(str(source), 14).is_method is False  # a staticmethod needs no instance
+    assert coroutine_target(str(source), 18) is None  # not in a coroutine
+    broken = tmp_path / "broken.py"
+    broken.write_text("async def (:\n", encoding="utf-8")
+    assert coroutine_target(str(broken), 1) is None
+    assert coroutine_target(str(tmp_path / "missing.py"), 1) is None
