@@ -165,14 +165,15 @@ class Recorder:
 
     # ------------------------------------------------------------------ timing in the tests
     def step_began(self, frame):
-        self.running[id(frame)] = time.perf_counter()
+        self.running[id(frame)] = (time.perf_counter(), time.thread_time())
 
     def step_ended(self, target, frame):
         """One run of the target's frame (a whole call, or one step of a coroutine between awaits)."""
         began = self.running.pop(id(frame), None)
         if began is None:
             return
-        seconds = time.perf_counter() - began
+        seconds = time.perf_counter() - began[0]
+        cpu = time.thread_time() - began[1]
         with self.lock:
             if os.getpid() != self.pid:
                 self.reset()
@@ -181,12 +182,14 @@ class Recorder:
             stats["step_total"] += seconds
             if seconds > stats["step_max"]:
                 stats["step_max"] = seconds
+            if cpu > stats["step_cpu_max"]:
+                stats["step_cpu_max"] = cpu
             self.maybe_write_stats()
 
     @staticmethod
     def new_stats():
         return {"calls": 0, "kept": 0, "pickled": 0, "unpicklable": {}, "too_large": 0, "largest_size": 0,
-                "steps": 0, "step_total": 0.0, "step_max": 0.0}
+                "steps": 0, "step_total": 0.0, "step_max": 0.0, "step_cpu_max": 0.0}
 
     # ------------------------------------------------------------------ recording
     def record(self, target, frame):

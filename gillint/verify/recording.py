@@ -48,13 +48,14 @@ class TargetRecording:
     steps: int = 0  # runs of the target's frame in the tests (a call, or a coroutine's step between awaits)
     step_max: float = 0.0  # seconds, timed under the recorder, outside the sandbox
     step_total: float = 0.0
+    step_cpu_max: float = 0.0  # the most CPU time (of its thread) one run took
 
     def in_tests(self) -> Optional[Dict[str, Any]]:
         """How long the target ran in the tests, per call or per step between awaits (None if never)."""
         if not self.steps:
             return None
         return {"steps": self.steps, "step_max": round(self.step_max, 6),
-                "step_mean": round(self.step_total / self.steps, 7)}
+                "step_mean": round(self.step_total / self.steps, 7), "step_cpu_max": round(self.step_cpu_max, 6)}
 
     def why_none(self, calls_cap_bytes: int) -> str:
         """Why no sample could be used (the result's not-runnable reason)."""
@@ -62,8 +63,9 @@ class TargetRecording:
             return "the tests never called it"
         if self.unpicklable:
             message = max(self.unpicklable, key=lambda m: self.unpicklable[m])
-            return "the tests called it %d time%s but %s do not pickle" % (
-                self.calls, "" if self.calls == 1 else "s", message.replace(": ", " (", 1) + ")")
+            return "the tests called it %d time%s but %s %s not pickle" % (
+                self.calls, "" if self.calls == 1 else "s", message.replace(": ", " (", 1) + ")",
+                "does" if message.startswith("the instance") else "do")
         if self.too_large:
             return "the tests called it %d times but every call's arguments were over the %d MiB cap" % (
                 self.calls, calls_cap_bytes >> 20)
@@ -207,6 +209,7 @@ def gather(recording: Recording, spec: Sequence[Dict[str, Any]], out: Path) -> N
             target.steps += int(stats.get("steps", 0))
             target.step_total += float(stats.get("step_total", 0.0))
             target.step_max = max(target.step_max, float(stats.get("step_max", 0.0)))
+            target.step_cpu_max = max(target.step_cpu_max, float(stats.get("step_cpu_max", 0.0)))
             for message, count in stats.get("unpicklable", {}).items():
                 target.unpicklable[message] = target.unpicklable.get(message, 0) + int(count)
     for error_file in sorted(out.glob("recorder-error-*.txt")):

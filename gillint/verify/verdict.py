@@ -183,9 +183,11 @@ def in_tests_meaning(codes: Sequence[str], result: "VerifyResult") -> str:
         return ""
     coroutine = any(RULE_CLAIMS.get(code) == "cpu" for code in codes)
     what = "one step between awaits kept the event loop" if coroutine else "one call ran"
-    return "not measured in the sandbox; in the tests %s for up to %s (mean %s over %d %s; timed by the recorder " \
-           "outside the sandbox, with the tests' arguments, no GIL probe)" % (
-               what, duration(timed["step_max"]), duration(timed["step_mean"]), timed["steps"],
+    cpu = timed.get("step_cpu_max")
+    return "not measured in the sandbox; in the tests %s for up to %s%s (mean %s over %d %s; timed by the " \
+           "recorder outside the sandbox, with the tests' arguments, no GIL probe)" % (
+               what, duration(timed["step_max"]), ", %s of it on a CPU" % duration(cpu) if cpu is not None else "",
+               duration(timed["step_mean"]), timed["steps"],
                ("step" if coroutine else "run") + ("" if timed["steps"] == 1 else "s"))
 
 
