@@ -153,7 +153,7 @@ def test_targets_whose_arguments_do_not_pickle_are_still_timed_in_the_tests(proj
     try:
         locked = recording.for_key("work:Locked.run")
         assert not locked.samples and locked.in_tests()["steps"] == 2
-        assert 0 < locked.in_tests()["step_max"] < 1
+        assert 0 < locked.in_tests()["step_max"] < 1 and 0 <= locked.in_tests()["cpu_share"] <= 1.5
         serve = recording.for_key("work:serve")
         assert serve.calls == 1 and serve.in_tests()["steps"] == 3  # a coroutine: three runs between awaits
         assert recording.for_key("work:crunch").in_tests() is None
@@ -163,9 +163,11 @@ def test_targets_whose_arguments_do_not_pickle_are_still_timed_in_the_tests(proj
         recording.cleanup()
     result = V.VerifyResult(label="x", path="work.py", line=1, code="GIL301", qualname="serve",
                             verdict=V.NOT_RUNNABLE, recorded={"in_tests": {"steps": 3, "step_max": 0.025,
-                                                                           "step_mean": 0.01}})
+                                                                           "step_mean": 0.01, "step_cpu_max": 0.02,
+                                                                           "cpu_share": 0.1}})
     meaning = V.in_tests_meaning(["GIL301"], result)
-    assert "one step between awaits kept the event loop for up to 25 ms (mean 10 ms over 3 steps" in meaning
+    assert "one step between awaits kept the event loop for up to 25 ms, 20 ms of it on a CPU (mean 10 ms over 3 " \
+           "steps; 10 % of the time on a CPU: it mostly waits" in meaning
     assert "one call ran for up to" in V.in_tests_meaning(["GIL101"], result)
     assert V.in_tests_meaning(["GIL101"], V.VerifyResult("x", "x", 1, "", "f", V.NOT_RUNNABLE)) == ""
 

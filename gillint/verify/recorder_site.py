@@ -182,6 +182,7 @@ class Recorder:
             stats["step_total"] += seconds
             if seconds > stats["step_max"]:
                 stats["step_max"] = seconds
+            stats["step_cpu_total"] += cpu
             if cpu > stats["step_cpu_max"]:
                 stats["step_cpu_max"] = cpu
             self.maybe_write_stats()
@@ -189,7 +190,8 @@ class Recorder:
     @staticmethod
     def new_stats():
         return {"calls": 0, "kept": 0, "pickled": 0, "unpicklable": {}, "too_large": 0, "largest_size": 0,
-                "steps": 0, "step_total": 0.0, "step_max": 0.0, "step_cpu_max": 0.0}
+                "steps": 0, "step_total": 0.0, "step_max": 0.0, "step_cpu_max": 0.0,
+                "step_cpu_total": 0.0}
 
     # ------------------------------------------------------------------ recording
     def record(self, target, frame):

@@ -49,13 +49,15 @@ class TargetRecording:
     step_max: float = 0.0  # seconds, timed under the recorder, outside the sandbox
     step_total: float = 0.0
     step_cpu_max: float = 0.0  # the most CPU time (of its thread) one run took
+    step_cpu_total: float = 0.0
 
     def in_tests(self) -> Optional[Dict[str, Any]]:
         """How long the target ran in the tests, per call or per step between awaits (None if never)."""
         if not self.steps:
             return None
         return {"steps": self.steps, "step_max": round(self.step_max, 6),
-                "step_mean": round(self.step_total / self.steps, 7), "step_cpu_max": round(self.step_cpu_max, 6)}
+                "step_mean": round(self.step_total / self.steps, 7), "step_cpu_max": round(self.step_cpu_max, 6),
+                "cpu_share": round(self.step_cpu_total / self.step_total, 3) if self.step_total > 0 else None}
 
     def why_none(self, calls_cap_bytes: int) -> str:
         """Why no sample could be used (the result's not-runnable reason)."""
@@ -210,6 +212,7 @@ def gather(recording: Recording, spec: Sequence[Dict[str, Any]], out: Path) -> N
             target.step_total += float(stats.get("step_total", 0.0))
             target.step_max = max(target.step_max, float(stats.get("step_max", 0.0)))
             target.step_cpu_max = max(target.step_cpu_max, float(stats.get("step_cpu_max", 0.0)))
+            target.step_cpu_total += float(stats.get("step_cpu_total", 0.0))
             for message, count in stats.get("unpicklable", {}).items():
                 target.unpicklable[message] = target.unpicklable.get(message, 0) + int(count)
     for error_file in sorted(out.glob("recorder-error-*.txt")):

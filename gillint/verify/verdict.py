@@ -184,11 +184,16 @@ def in_tests_meaning(codes: Sequence[str], result: "VerifyResult") -> str:
     coroutine = any(RULE_CLAIMS.get(code) == "cpu" for code in codes)
     what = "one step between awaits kept the event loop" if coroutine else "one call ran"
     cpu = timed.get("step_cpu_max")
-    return "not measured in the sandbox; in the tests %s for up to %s%s (mean %s over %d %s; timed by the " \
+    share = timed.get("cpu_share")
+    waits = ""
+    if share is not None:
+        waits = "; %d %% of the time on a CPU%s" % (round(share * 100), ": it mostly waits" if share < RUN_FRAC_IO
+                                                  else "")
+    return "not measured in the sandbox; in the tests %s for up to %s%s (mean %s over %d %s%s; timed by the " \
            "recorder outside the sandbox, with the tests' arguments, no GIL probe)" % (
                what, duration(timed["step_max"]), ", %s of it on a CPU" % duration(cpu) if cpu is not None else "",
                duration(timed["step_mean"]), timed["steps"],
-               ("step" if coroutine else "run") + ("" if timed["steps"] == 1 else "s"))
+               ("step" if coroutine else "run") + ("" if timed["steps"] == 1 else "s"), waits)
 
 
 # A speed-up is shown only when its rounds agree and a core was free for the second worker.
