@@ -506,3 +506,22 @@ def test_the_sample_shop_gets_the_right_verdict_for_every_target_the_tests_reach
     simulate = by_name["PriceModel.simulate"][0]
     assert simulate["ladder"]["mode"] == "samples" and len(simulate["ladder"]["rungs"]) >= 2
     assert "linearly" in simulate["growth"]
+
+
+def test_a_target_called_very_often_is_not_pickled_every_time(project: Path) -> None:
+    command = _python("""
+        import sys, threading
+        sys.path.insert(0, ".")
+        import work
+        for _ in range(3000):
+            work.Locked().run(5)
+        work.Locked().run(10 ** 6)
+    """)
+    recording = record(command, _targets(project), cwd=project)
+    try:
+        locked = recording.for_key("work:Locked.run")
+        assert locked.calls == 3001
+        # 50 attempts, then only the call a million times larger: each attempt is one unpicklable count.
+        assert sum(locked.unpicklable.values()) == recorder_site.PICKLE_ATTEMPTS + 1
+    finally:
+        recording.cleanup()

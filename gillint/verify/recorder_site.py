@@ -36,6 +36,7 @@ import threading
 import time
 
 CO_GENERATOR_LIKE = 0x20 | 0x80 | 0x200  # generator, coroutine, async generator
+PICKLE_ATTEMPTS = 50  # per target and process; after that only calls twice as large as any tried are pickled
 _TOOL_NAME = "gillint-recorder"
 
 
@@ -191,7 +192,7 @@ class Recorder:
     def new_stats():
         return {"calls": 0, "kept": 0, "pickled": 0, "unpicklable": {}, "too_large": 0, "largest_size": 0,
                 "steps": 0, "step_total": 0.0, "step_max": 0.0, "step_cpu_max": 0.0,
-                "step_cpu_total": 0.0}
+                "step_cpu_total": 0.0, "largest_attempt": 0}
 
     # ------------------------------------------------------------------ recording
     def record(self, target, frame):
@@ -225,9 +226,12 @@ class Recorder:
             if len(kept) >= self.calls_kept and size <= min(k[0] for k in kept):
                 self.maybe_write_stats()
                 return
-            if stats["pickled"] >= 200 and kept and size < 2 * max(k[0] for k in kept):
-                return  # many calls of rising size: only clearly larger ones are worth a pickle now
+            if stats["pickled"] >= PICKLE_ATTEMPTS and size < 2 * stats["largest_attempt"]:
+                # Many calls already pickled (or found unpicklable): only a clearly larger call is worth a try.
+                self.maybe_write_stats()
+                return
             stats["pickled"] += 1
+            stats["largest_attempt"] = max(stats["largest_attempt"], size)
         try:
             blob = pickle.dumps(self.freeze(payload), protocol=4)
         except Exception as exc:  # noqa: BLE001 - what does not pickle is reported, not raised
