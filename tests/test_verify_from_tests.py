@@ -525,3 +525,36 @@ def test_a_target_called_very_often_is_not_pickled_every_time(project: Path) -> 
         assert sum(locked.unpicklable.values()) == recorder_site.PICKLE_ATTEMPTS + 1
     finally:
         recording.cleanup()
+
+
+def test_recording_inside_an_event_loop_that_forbids_blocking_calls(project: Path) -> None:
+    # Like blockbuster in aiohttp's tests: file-system calls inside a running loop raise.
+    command = _python("""
+        import asyncio, builtins, os, os.path, sys
+        sys.path.insert(0, ".")
+        import work
+
+        def guard(function):
+            def wrapper(*args, **kwargs):
+                if asyncio._get_running_loop() is not None:
+                    raise RuntimeError("blocking call to %s inside the loop" % function.__name__)
+                return function(*args, **kwargs)
+            return wrapper
+
+        builtins.open = guard(builtins.open)
+        os.replace = guard(os.replace)
+        os.path.realpath = guard(os.path.realpath)
+        os.path.abspath = guard(os.path.abspath)
+
+        async def main():
+            return await work.serve(list(range(50)))
+
+        assert asyncio.run(main()) == 50
+    """)
+    recording = record(command, _targets(project), cwd=project)
+    try:
+        assert recording.problems == [] and recording.returncode == 0, (recording.problems, recording.log.read_text())
+        serve = recording.for_key("work:serve")
+        assert serve.calls == 1 and serve.samples and serve.in_tests()["steps"] == 3
+    finally:
+        recording.cleanup()

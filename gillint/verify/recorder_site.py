@@ -73,10 +73,10 @@ def cheap_size(value, depth=0):
     return 1
 
 
-def import_roots():
+def import_roots(search_path=None):
     """This process's sys.path, absolute ('' is the working directory), for the sandbox to import from."""
     roots = []
-    for entry in sys.path:
+    for entry in sys.path if search_path is None else search_path:
         try:
             root = os.path.abspath(entry) if entry else os.getcwd()
         except OSError:
@@ -84,6 +84,30 @@ def import_roots():
         if root not in roots:
             roots.append(root)
     return roots
+
+
+def write_file(path, data):
+    """Atomically: a reader never sees half a sample."""
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        os.makedirs(folder, exist_ok=True)
+    with open(path + ".tmp", "wb") as handle:
+        handle.write(data)
+    os.replace(path + ".tmp", path)
+
+
+def write_stats_file(path, targets_json, search_path):
+    """(On the writer thread where needed: making the import roots absolute touches the file system.)"""
+    data = '{"pid": %d, "python": %s, "sys_path": %s, "targets": %s}' % (
+        os.getpid(), json.dumps(sys.version.split()[0]), json.dumps(import_roots(search_path)), targets_json)
+    write_file(path, data.encode("utf-8"))
+
+
+def remove_file(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 class Recorder:
@@ -108,6 +132,8 @@ class Recorder:
         self.kept = {}  # key -> list of (size, digest, path)
         self.stats = {}  # key -> {"calls", "kept", "pickled", "unpicklable": {msg: n}, "too_large": n}
         self.serial = 0
+        self.writer = None  # the thread that writes for event-loop threads (none survives a fork)
+        self.queue = None
         self.running = {}  # id(frame) -> when its current step began
         self.pid = os.getpid()
 
@@ -119,7 +145,7 @@ class Recorder:
             pass
         found = None
         qualname = getattr(code, "co_qualname", None)
-        filename = os.path.realpath(code.co_filename) if code.co_filename else ""
+        filename = code.co_filename  # compared as it is: no file-system call inside someone's event loop
         module = frame.f_globals.get("__name__") if frame is not None else None
         for target in self.targets:
             if target["qualname"].rsplit(".", 1)[-1] != code.co_name:
@@ -127,10 +153,10 @@ class Recorder:
             if qualname is not None:
                 if qualname != target["qualname"]:
                     continue
-                if filename == target.get("realpath") or module == target["module"]:
+                if filename in target["paths"] or module == target["module"]:
                     found = target
                     break
-            elif module == target["module"] or filename == target.get("realpath"):
+            elif module == target["module"] or filename in target["paths"]:
                 # No co_qualname before 3.11: the module's own object must have this code.
                 if self._resolves_to(frame, target["qualname"], code):
                     found = target
@@ -251,21 +277,15 @@ class Recorder:
             if any(k[1] == digest for k in kept):
                 return
             folder = os.path.join(self.out_dir, "t%d" % target["index"])
-            os.makedirs(folder, exist_ok=True)
             self.serial += 1
             path = os.path.join(folder, "%d-%d-%s.pkl" % (self.pid, self.serial, digest))
             meta = json.dumps({"size": size, "bytes": len(blob), "method": "self" in payload}).encode()
-            with open(path + ".tmp", "wb") as handle:
-                handle.write(len(meta).to_bytes(4, "big") + meta + blob)
-            os.replace(path + ".tmp", path)
+            self.io(write_file, path, len(meta).to_bytes(4, "big") + meta + blob)
             kept.append((size, digest, path))
             kept.sort(key=lambda k: -k[0])
             while len(kept) > self.calls_kept:
                 _, _, dropped = kept.pop()
-                try:
-                    os.remove(dropped)
-                except OSError:
-                    pass
+                self.io(remove_file, dropped)
             stats["kept"] = len(kept)
             self.write_stats()
 
@@ -290,10 +310,41 @@ class Recorder:
     def write_stats(self):
         self.last_stats = time.monotonic()
         path = os.path.join(self.out_dir, "stats-%d.json" % os.getpid())
-        with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            json.dump({"pid": os.getpid(), "python": sys.version.split()[0], "sys_path": import_roots(),
-                       "targets": self.stats}, handle)
-        os.replace(path + ".tmp", path)
+        self.io(write_stats_file, path, json.dumps(self.stats), list(sys.path))
+
+    def io(self, function, *args):
+        """File I/O now, or on a writer thread when this thread runs an event loop.
+
+        Test suites may forbid blocking calls inside the event loop (blockbuster, asyncio debug
+        checks); the recorder's own writes must not trip them.  A writer thread is not waited
+        for by ``os._exit`` (pool workers), so outside a loop the write happens at once.
+        """
+        asyncio = sys.modules.get("asyncio")
+        if asyncio is not None and asyncio._get_running_loop() is not None:
+            if self.writer is None:
+                import queue
+
+                self.queue = queue.Queue()
+                self.writer = threading.Thread(target=self.write_queued, name="gillint-recorder-writer",
+                                               daemon=True)
+                self.writer.start()
+            self.queue.put((function, args))
+            return
+        function(*args)
+
+    def write_queued(self):
+        while True:
+            function, args = self.queue.get()
+            try:
+                function(*args)
+            except Exception as exc:  # noqa: BLE001
+                self.fail(exc)
+            finally:
+                self.queue.task_done()
+
+    def drain(self):
+        if self.writer is not None and os.getpid() == self.pid:
+            self.queue.join()
 
     def fail(self, exc):
         """The recorder's own error: stop recording here, say why, let the tests go on."""
@@ -301,15 +352,20 @@ class Recorder:
             return
         self.failed = True
         stop()
-        try:
-            import traceback
+        import traceback
 
-            with open(os.path.join(self.out_dir, "recorder-error-%d.txt" % os.getpid()), "w",
-                      encoding="utf-8") as handle:
-                handle.write("%s: %s\n" % (type(exc).__name__, exc))
-                handle.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-        except Exception:  # noqa: BLE001
-            pass
+        text = "%s: %s\n%s" % (type(exc).__name__, exc,
+                               "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        try:
+            write_file(os.path.join(self.out_dir, "recorder-error-%d.txt" % os.getpid()), text.encode("utf-8"))
+        except Exception:  # noqa: BLE001 - even this may be refused inside a loop: try from a thread
+            try:
+                thread = threading.Thread(target=write_file, args=(os.path.join(
+                    self.out_dir, "recorder-error-%d.txt" % os.getpid()), text.encode("utf-8")), daemon=True)
+                thread.start()
+                thread.join(5)
+            except Exception:  # noqa: BLE001
+                pass
 
 
 _recorder = None
@@ -413,8 +469,7 @@ def start(environ=None):
     for index, target in enumerate(targets):
         target.setdefault("index", index)
         target.setdefault("key", "%s:%s" % (target["module"], target["qualname"]))
-        if target.get("path"):
-            target["realpath"] = os.path.realpath(target["path"])
+        target["paths"] = {target["path"], os.path.realpath(target["path"])} if target.get("path") else set()
     recorder = Recorder(targets, out_dir, int(environ.get("GILLINT_RECORD_CALLS", "3")),
                         int(environ.get("GILLINT_RECORD_BYTES", str(8 << 20))))
     _recorder = recorder
@@ -440,7 +495,13 @@ def start(environ=None):
         sys.setprofile(_on_call_profile)
     import atexit
 
-    atexit.register(lambda: recorder.write_stats() if os.getpid() == recorder.pid or recorder.stats else None)
+    def at_exit():
+        recorder.drain()
+        if os.getpid() == recorder.pid or recorder.stats:
+            recorder.write_stats()
+        recorder.drain()
+
+    atexit.register(at_exit)
     return recorder
 
 

@@ -220,7 +220,7 @@ def gather(recording: Recording, spec: Sequence[Dict[str, Any]], out: Path) -> N
         try:
             first = error_file.read_text(encoding="utf-8", errors="replace").splitlines()[0]
         except (OSError, IndexError):
-            first = "unknown error"
+            first = "its error report is empty (a plugin of the test run refused even that write?)"
         recording.problems.append("--from-tests: the recorder failed in process %s and stopped recording there: %s"
                                   % (pid, first[:200]))
     for entry in spec:
