@@ -36,8 +36,9 @@ def one_run(path: Path, from_tests: str = "") -> dict:
         output = Path(scratch) / "verify.json"
         began = time.perf_counter()
         extra = ["--from-tests", from_tests] if from_tests else []
-        cwd = path if path.is_dir() and from_tests else ROOT
-        done = subprocess.run([sys.executable, "-m", "gillint", "verify", str(path), "--format", "json", "-o",
+        cwd = path.resolve() if path.is_dir() and from_tests else ROOT  # the tests run where the project is
+        target = "." if cwd != ROOT else str(path)
+        done = subprocess.run([sys.executable, "-m", "gillint", "verify", target, "--format", "json", "-o",
                                str(output), "--progress", "never"] + extra, cwd=str(cwd), capture_output=True,
                               text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
         elapsed = time.perf_counter() - began
