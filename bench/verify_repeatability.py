@@ -85,6 +85,8 @@ def main() -> int:
     differing = {k: v for k, v in verdicts.items() if k not in identical}
     all_seconds = [s for values in seconds.values() for s in values]
     summary = {
+        "path": os.path.relpath(os.path.abspath(args.path), str(ROOT)),
+        "from_tests": args.from_tests or None,
         "runs": len(runs),
         "other_load": "none" if args.no_load else "one process spinning on one core",
         "cpus": os.cpu_count(),
@@ -176,9 +178,11 @@ def markdown(summary: dict) -> str:
     lines = [
         "# `gillint verify` repeatability",
         "",
-        "Produced by `python bench/verify_repeatability.py` (the fixture set `fixtures/verify/`, %d runs in a row, "
+        "Produced by `python bench/verify_repeatability.py` (`%s`%s, %d runs in a row, "
         "other load: %s, %s CPUs, %s %s, network isolation: %s)."
-        % (summary["runs"], summary["other_load"], summary["cpus"], interpreter.get("implementation"),
+        % (summary.get("path", "fixtures/verify"),
+           ", arguments recorded with `--from-tests \"%s\"`" % summary["from_tests"] if summary.get("from_tests") else "",
+           summary["runs"], summary["other_load"], summary["cpus"], interpreter.get("implementation"),
            interpreter.get("version"), summary["isolation"]),
         "",
         "- identical verdicts: **%d of %d** findings" % (summary["identical_verdicts"], summary["findings"]),
