@@ -70,8 +70,11 @@ def main() -> int:
             load.kill()
             load.wait()
 
+    names = [("%s::%s" % (Path(r["path"]).name, r["qualname"])) for r in runs[0]["results"]]
+
     def key(result: dict) -> str:
-        return "%s::%s" % (Path(result["path"]).name, result["qualname"])
+        name = "%s::%s" % (Path(result["path"]).name, result["qualname"])
+        return name if names.count(name) == 1 else "%s@%d" % (name, result["line"])  # one target, two sites
 
     verdicts: dict = {}
     seconds: dict = {}
