@@ -558,3 +558,32 @@ def test_recording_inside_an_event_loop_that_forbids_blocking_calls(project: Pat
         assert serve.calls == 1 and serve.samples and serve.in_tests()["steps"] == 3
     finally:
         recording.cleanup()
+
+
+def test_a_fork_while_another_thread_records_does_not_hang_the_child(project: Path) -> None:
+    command = _python("""
+        import os, sys, threading, time
+        sys.path.insert(0, ".")
+        import work
+        from sitecustomize import _recorder
+        _recorder.lock.acquire()  # as if another thread were recording at the moment of the fork
+        pid = os.fork()
+        if pid == 0:
+            work.crunch(list(range(10)))  # would wait for ever on the inherited lock
+            os._exit(0)
+        _recorder.lock.release()
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                sys.exit(0 if status == 0 else 3)
+            time.sleep(0.05)
+        os.kill(pid, 9)
+        sys.exit(4)
+    """)
+    recording = record(command, _targets(project)[:1], cwd=project)
+    try:
+        assert recording.returncode == 0, recording.problems
+        assert recording.for_key("work:crunch").calls == 1
+    finally:
+        recording.cleanup()

@@ -122,13 +122,17 @@ class Recorder:
             self.by_qualname.setdefault(target["qualname"], []).append(target)
         self.code_cache = {}  # code object -> target dict or None
         self.first_resume = {}  # code object -> offset of the first RESUME (3.11 generators)
-        self.lock = threading.Lock()
         self.reset()
         self.failed = False
         self.last_stats = 0.0
 
     def reset(self):
-        """Per-process state (cleared in a forked child, whose samples are its own)."""
+        """Per-process state (cleared in a forked child, whose samples are its own).
+
+        The lock is new too: a fork while another thread held it would leave the child's copy
+        locked for ever, and the child's first call of a target would hang.
+        """
+        self.lock = threading.Lock()
         self.kept = {}  # key -> list of (size, digest, path)
         self.stats = {}  # key -> {"calls", "kept", "pickled", "unpicklable": {msg: n}, "too_large": n}
         self.serial = 0
