@@ -279,3 +279,31 @@ def test_gil301_findings_are_measured_at_the_coroutine_that_contains_them(tmp_pa
     broken.write_text("async def (:\n", encoding="utf-8")
     assert coroutine_target(str(broken), 1) is None
     assert coroutine_target(str(tmp_path / "missing.py"), 1) is None
+
+
+def test_a_probe_starved_of_cpu_makes_a_low_gil_frac_inconclusive() -> None:
+    starved = [{"probe_queued": 0.15, "wall": 0.2}, {"probe_queued": 0.16, "wall": 0.2}, {"probe_queued": 0.02, "wall": 0.2}]
+    assert V.cpu_starved(starved) == pytest.approx(0.75)
+    assert V.cpu_starved([{"probe_queued": 0.01, "wall": 0.2}]) is None
+    assert V.cpu_starved([{"gil_frac": 0.1}]) is None
+
+
+def test_interpret_marks_a_starved_releases_verdict_unreliable() -> None:
+    from gillint.verify.runner import Verifier, interpret
+    from gillint.verify.sandbox import ChildOutcome
+    from gillint.verify.settings import VerifySettings
+
+    def outcome(queued):
+        windows = [{"event": "window", "gil_frac": 0.01, "run_frac": 0.99, "wakes": 20, "queue_corrected": True,
+                    "probe_queued": queued, "wall": 0.2} for _ in range(3)]
+        return ChildOutcome(events=[{"event": "started"}, {"event": "imported"}] + windows +
+                            [{"event": "done", "call_seconds": 0.3, "returned": True}])
+
+    for queued, reliable in ((0.15, False), (0.01, True)):
+        result = V.VerifyResult(label="x", path="x.py", line=1, code="GIL101", qualname="fib", verdict=V.NOT_RUNNABLE)
+        interpret(outcome(queued), result)
+        Verifier._finish(None, result, 0.0)  # type: ignore[arg-type]
+        assert result.verdict == V.RELEASES
+        assert result.unreliable is (not reliable)
+        assert result.outcome == ("refuted" if reliable else "inconclusive")
+        assert ("waiting for a CPU" in result.reason) is (not reliable)

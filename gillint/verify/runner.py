@@ -185,6 +185,8 @@ class Verifier:
             result.meaning = V.in_tests_meaning(codes, result)
         block = V.blocking_seconds(result) if result.verdict in V.MEASURED else None
         outcomes = {V.outcome(code, result.verdict, block) for code in codes} - {""}
+        if result.unreliable:
+            outcomes = {"inconclusive" for _ in outcomes}
         result.outcome = "/".join(sorted(outcomes))
         return result
 
@@ -267,8 +269,8 @@ def interpret(outcome: ChildOutcome, result: V.VerifyResult) -> None:
     if imported is not None:
         result.interpreter["gil_enabled_after_import"] = imported.get("gil_enabled")
     windows = outcome.all("window")
-    result.windows = [{key: w.get(key) for key in ("gil_frac", "run_frac", "wakes", "queue_corrected")}
-                      for w in windows]
+    result.windows = [{key: w.get(key) for key in ("gil_frac", "run_frac", "wakes", "queue_corrected", "probe_queued",
+                                                   "wall")} for w in windows]
     failed = outcome.last("failed")
     done = outcome.last("done")
     if outcome.timed_out and done is None:
@@ -307,6 +309,12 @@ def interpret(outcome: ChildOutcome, result: V.VerifyResult) -> None:
     if result.verdict == V.PARTLY:
         result.speedup_bound = V.speedup_bound(result.gil_frac)
         result.reason = "threads can speed it up by at most about %.1fx" % result.speedup_bound
+    starved = V.cpu_starved(result.windows)
+    if starved is not None and result.verdict in (V.RELEASES, V.PARTLY):
+        result.unreliable = True
+        note = "the probe spent %d %% of its windows waiting for a CPU (the machine is oversubscribed), so a low " \
+               "gil_frac may only mean it rarely ran: measure again on a quieter machine" % round(starved * 100)
+        result.reason = "%s; %s" % (result.reason, note) if result.reason else note
     result.call_seconds = done.get("call_seconds")
     result.cpu_per_call = done.get("cpu_per_call")
     result.call_kind = done.get("call_kind", "")

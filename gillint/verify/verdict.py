@@ -70,6 +70,7 @@ class VerifyResult:
     ladder: Optional[Dict[str, Any]] = None  # cost per call as the argument grows
     growth: str = ""  # the ladder in words
     recorded: Optional[Dict[str, Any]] = None  # --from-tests: what was recorded for this target
+    unreliable: bool = False  # the probe was starved of CPU: a low gil_frac proves nothing
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -91,6 +92,23 @@ def classify(gil_frac: float, run_frac: float) -> str:
     if gil_frac <= GIL_FRAC_RELEASES:
         return RELEASES
     return PARTLY
+
+
+PROBE_STARVED = 0.5
+
+
+def cpu_starved(windows: Sequence[Dict[str, Any]]) -> Optional[float]:
+    """The probe's median share of a window spent queued for a CPU, when over PROBE_STARVED (else None).
+
+    On an oversubscribed machine the probe wakes a few times a window and the queue correction
+    removes nearly all its lateness: GIL-bound code can then read as releasing the GIL.  A high
+    gil_frac stays meaningful (the lateness left is the GIL's); a low one does not.
+    """
+    shares = [w["probe_queued"] / w["wall"] for w in windows if w.get("probe_queued") is not None and w.get("wall")]
+    if not shares:
+        return None
+    share = statistics.median(shares)
+    return share if share > PROBE_STARVED else None
 
 
 def speedup_bound(gil_frac: float) -> float:
