@@ -587,3 +587,9 @@ def test_a_fork_while_another_thread_records_does_not_hang_the_child(project: Pa
         assert recording.for_key("work:crunch").calls == 1
     finally:
         recording.cleanup()
+
+
+def test_from_tests_with_a_snippet_is_a_usage_error(run_gillint, tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f(n):\n    return n\n", encoding="utf-8")
+    done = run_gillint("verify", "--snippet", "m.py::f", "--args", "3", "--from-tests", "pytest", cwd=str(tmp_path))
+    assert done.returncode == 2 and "--from-tests records the arguments of findings" in done.stderr

@@ -56,6 +56,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     if args.call_args is not None and not args.snippet:
         raise UsageError("--args needs --snippet")
+    if args.from_tests is not None and args.snippet:
+        raise UsageError("--from-tests records the arguments of findings: give paths, not --snippet")
     if args.snippet and args.paths:
         raise UsageError("give either paths or --snippet, not both")
     if args.jobs is not None and args.jobs < 1:
