@@ -593,3 +593,122 @@ def test_from_tests_with_a_snippet_is_a_usage_error(run_gillint, tmp_path: Path)
     (tmp_path / "m.py").write_text("def f(n):\n    return n\n", encoding="utf-8")
     done = run_gillint("verify", "--snippet", "m.py::f", "--args", "3", "--from-tests", "pytest", cwd=str(tmp_path))
     assert done.returncode == 2 and "--from-tests records the arguments of findings" in done.stderr
+
+
+def test_the_recorder_in_this_process_keeps_the_largest_calls_of_each_kind(tmp_path: Path) -> None:
+    """The same recorder, driven here (with sys.setprofile) so that every branch is exercised under coverage."""
+    module = tmp_path / "inproc_work.py"
+    module.write_text(WORK.replace("import threading\n", "import threading\n\n\nclass Plain:\n    pass\n"),
+                      encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import asyncio as aio
+
+        import inproc_work as w
+
+        targets = [dict(t, module="inproc_work", path=str(module)) for t in TARGETS]
+        out, recorder = _in_process(tmp_path, targets, calls=2, max_bytes=4000)
+        try:
+            for n in (5, 50, 500, 3, 5000):  # 5000 items pickle to more than 4000 bytes
+                w.crunch(list(range(n)))
+            w.crunch(list(range(50)))  # a duplicate of a kept call
+            thread = threading.Thread(target=w.crunch, args=(list(range(40)),))
+            thread.start()
+            thread.join()
+            w.Model(2).run(7)
+            w.Locked().run(3)
+            aio.run(w.serve([1, 2]))
+            list(w.gen(3))
+        finally:
+            recorder_site.stop()
+            recorder.drain()
+        recorder.write_stats()
+        stats = json.loads(next(out.glob("stats-*.json")).read_text(encoding="utf-8"))["targets"]
+        crunch = stats["inproc_work:crunch"]
+        assert crunch["calls"] == 7 and crunch["kept"] == 2 and crunch["too_large"] == 1
+        assert sorted(k[0] for k in recorder.kept["inproc_work:crunch"]) == [51, 501]  # items, and scale=1
+        assert len(list((out / "t0").glob("*.pkl"))) == 2  # the smaller ones were removed
+        assert stats["inproc_work:Model.run"]["kept"] == 1
+        assert list(stats["inproc_work:Locked.run"]["unpicklable"])[0].startswith("the instance: TypeError")
+        assert stats["inproc_work:serve"]["calls"] == 1 and stats["inproc_work:serve"]["steps"] == 3
+        assert stats["inproc_work:gen"]["calls"] == 1 and stats["inproc_work:gen"]["steps"] == 4
+        assert sys.getprofile() is None
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("inproc_work", None)
+
+
+def test_the_recorders_writes_move_to_a_thread_inside_an_event_loop(tmp_path: Path) -> None:
+    import asyncio as aio
+
+    recorder = recorder_site.Recorder([], str(tmp_path), 3, 1 << 20)
+    written = []
+
+    def note():
+        written.append(threading.current_thread().name)
+
+    async def inside():
+        recorder.io(note)
+
+    aio.run(inside())
+    recorder.drain()
+    recorder.io(note)
+    assert written == ["gillint-recorder-writer", threading.current_thread().name]
+    recorder.queue.put((lambda: 1 / 0, ()))
+    recorder.drain()
+    assert recorder.failed and "ZeroDivisionError" in next(tmp_path.glob("recorder-error-*.txt")).read_text()
+    recorder_site.write_file(str(tmp_path / "sub" / "x.bin"), b"abc")
+    assert (tmp_path / "sub" / "x.bin").read_bytes() == b"abc"
+    recorder_site.remove_file(str(tmp_path / "missing"))  # no error
+    assert str(tmp_path) in recorder_site.import_roots([str(tmp_path), ""])
+
+
+# ---------------------------------------------------------------------- the command, in this process
+
+@pytest.mark.parametrize("argv, message", [
+    (["verify", "--args", "3"], "--args needs --snippet"),
+    (["verify", "x.py", "--snippet", "x.py::f"], "give either paths or --snippet, not both"),
+    (["verify", "--jobs", "0"], "--jobs must be 1 or more"),
+    (["verify", "--timeout", "0.1"], "--timeout must be from 0.5 to 3600 seconds"),
+    (["verify", ".", "--python", "/no/such/python"], "--python: no such interpreter"),
+    (["verify", "--snippet", "nofile.py::f"], "--snippet: no such file"),
+])
+def test_verify_usage_errors(argv, message, capsys, tmp_path: Path, monkeypatch) -> None:
+    from gillint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(argv + ["--no-config"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_verify_in_this_process_from_tests_to_html(capsys, tmp_path: Path, monkeypatch) -> None:
+    from gillint.cli import main
+
+    _write(tmp_path, SMALL_PROJECT)
+    (tmp_path / "pyproject.toml").write_text("[tool.gillint]\n\n[tool.gillint.verify]\ntiming-rounds = 2\n"
+                                             "timing-unit = 0.03\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    status = main(["verify", ".", "--from-tests", "%s -m pytest -q -p no:cacheprovider" % sys.executable,
+                   "--html", "report.html", "--progress", "always"])
+    captured = capsys.readouterr()
+    assert status == 1, captured.err
+    assert "arguments recorded with" in captured.out and "gil-bound" in captured.out
+    assert "[1/1] running app/jobs.py:16 GIL101 crunch" in captured.err
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "recorded from the tests" in page and "<svg" in page
+
+
+def test_verify_a_snippet_in_this_process(capsys, tmp_path: Path, monkeypatch) -> None:
+    from gillint.cli import main
+
+    (tmp_path / "m.py").write_text("import time\n\n\ndef nap(seconds):\n    time.sleep(seconds)\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.gillint]\n\n[tool.gillint.verify]\ntiming-rounds = 2\n"
+                                             "timing-unit = 0.02\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify", "--snippet", "m.py::nap", "--args", "0.002", "--format", "json", "-o", "out.json"]) == 0
+    (result,) = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["results"]
+    assert result["verdict"] == "io-bound" and result["arguments"] == "--args"
+    assert result["ladder"] == {"skipped": "no argument is a sized value (int, str, bytes, list or tuple)"}  # a float
+    assert result["growth"] == "no argument is a sized value (int, str, bytes, list or tuple)"
+    assert main(["verify", "--snippet", "m.py::nap", "--args", "x y"]) == 2
+    assert "--args" in capsys.readouterr().err
