@@ -712,3 +712,72 @@ def test_verify_a_snippet_in_this_process(capsys, tmp_path: Path, monkeypatch) -
     assert result["growth"] == "no argument is a sized value (int, str, bytes, list or tuple)"
     assert main(["verify", "--snippet", "m.py::nap", "--args", "x y"]) == 2
     assert "--args" in capsys.readouterr().err
+
+
+def _frame_of(function, *args, **kwargs):
+    """The frame of one finished call (its arguments still in f_locals), as a profile hook would see it."""
+    seen = {}
+
+    def hook(frame, event, arg):
+        if event == "call" and frame.f_code is function.__code__:
+            seen["frame"] = frame
+
+    sys.setprofile(hook)
+    try:
+        function(*args, **kwargs)
+    finally:
+        sys.setprofile(None)
+    return seen["frame"]
+
+
+def test_the_recorders_bookkeeping_called_directly(tmp_path: Path) -> None:
+    """Coverage cannot follow code run inside a profile hook: the same methods, called directly."""
+    namespace = {"__name__": "direct_mod"}
+    exec(textwrap.dedent("""
+        import threading
+
+        def crunch(items, *more, scale=1, **options):
+            return len(items)
+
+        class Box:
+            def __init__(self):
+                self.lock = threading.Lock()
+
+            def fill(self, n):
+                return n
+
+        class Kept:
+            def fill(self, n):
+                return n
+
+        async def serve(rows):
+            return rows
+    """), namespace)
+    targets = [{"module": "direct_mod", "qualname": name, "key": "direct_mod:" + name, "index": i, "paths": set(),
+                "is_method": "." in name} for i, name in enumerate(["crunch", "Box.fill", "Kept.fill", "serve"])]
+    recorder = recorder_site.Recorder(targets, str(tmp_path), 2, 1 << 20)
+    frame = _frame_of(namespace["crunch"], [1, 2, 3], "x", scale=2, mode="fast")
+    target = recorder.match(frame.f_code, frame)
+    assert target["qualname"] == "crunch" and recorder.match(frame.f_code, frame) is target  # cached
+    recorder.record(target, frame)
+    recorder.step_began(frame)
+    recorder.step_ended(target, frame)
+    recorder.step_ended(target, frame)  # a second end without a start is ignored
+    (kept,) = recorder.kept["direct_mod:crunch"]
+    payload = pickle.loads(load_sample(kept[2]))
+    assert payload == {"args": ([1, 2, 3], "x"), "kwargs": {"scale": 2, "mode": "fast"}}  # *more, keyword-only, **
+    box = namespace["Box"]()
+    box_frame = _frame_of(box.fill, 4)
+    recorder.record(recorder.match(box_frame.f_code, box_frame), box_frame)
+    stats = recorder.stats["direct_mod:Box.fill"]
+    assert list(stats["unpicklable"])[0].startswith("the instance: ")  # a lock, or a class pickle cannot find
+    serve_frame = _frame_of(lambda: namespace["serve"]([1]).close())
+    assert recorder.match(serve_frame.f_code, serve_frame) is None  # the lambda is not a target
+    assert recorder.is_first_start(frame.f_code, frame)
+    assert recorder.stats["direct_mod:crunch"]["steps"] == 1
+    recorder.write_stats()
+    written = json.loads((tmp_path / ("stats-%d.json" % os.getpid())).read_text(encoding="utf-8"))
+    assert written["targets"]["direct_mod:crunch"]["kept"] == 1 and written["sys_path"]
+    recorder.fail(RuntimeError("boom"))
+    recorder.fail(RuntimeError("twice"))  # only the first is reported
+    assert "RuntimeError: boom" in (tmp_path / ("recorder-error-%d.txt" % os.getpid())).read_text(encoding="utf-8")

@@ -91,9 +91,10 @@ def write_file(path, data):
     folder = os.path.dirname(path)
     if not os.path.isdir(folder):
         os.makedirs(folder, exist_ok=True)
-    with open(path + ".tmp", "wb") as handle:
+    temporary = "%s.%d.tmp" % (path, threading.get_ident())  # the writer thread and a caller may both write
+    with open(temporary, "wb") as handle:
         handle.write(data)
-    os.replace(path + ".tmp", path)
+    os.replace(temporary, path)
 
 
 def write_stats_file(path, targets_json, search_path):
