@@ -83,6 +83,7 @@ def test_the_page_is_self_contained_with_a_chart_per_measured_finding() -> None:
     assert len(bars) == 4 and float(bars[2]) < float(bars[0])  # processes took about half the serial time
 
 
+@pytest.mark.slow
 def test_verify_writes_the_page(run_gillint, tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("import threading\n\n\ndef crunch(n):\n    total = 0\n    for i in range(n):\n"
                                      "        total += i * i\n    return total\n\n\n"
@@ -147,9 +148,9 @@ def test_chromium_renders_the_charts(tmp_path: Path) -> None:
     html = tmp_path / "report.html"
     html.write_text(render_html(sample_run()), encoding="utf-8")
     png = tmp_path / "report.png"
-    screenshot(html, png, 900, 700)
+    screenshot(html, png, 760, 440)  # the first card and its two charts; small, as decoding is pure Python
     rows = _png_pixels(png)
-    assert len(rows) == 700 and len(rows[0]) == 900
+    assert len(rows) == 440 and len(rows[0]) == 760
     colours = {}
     for row in rows:
         for pixel in row:
@@ -160,7 +161,7 @@ def test_chromium_renders_the_charts(tmp_path: Path) -> None:
 
     assert near((0xc0, 0x39, 0x2b)) > 500  # the gil-bound badge, the threads bar and the ladder line
     assert near((0x1e, 0x84, 0x49)) > 300  # the releases-gil badge and the processes bar
-    assert near((0x5d, 0x6d, 0x7e)) > 300  # the serial bars
+    assert near((0x5d, 0x6d, 0x7e)) > 300  # the serial bar
     assert near((0x24, 0x71, 0xa3)) > 100  # the GIL-off bar
 
 
