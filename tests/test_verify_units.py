@@ -307,3 +307,76 @@ def test_interpret_marks_a_starved_releases_verdict_unreliable() -> None:
         assert result.unreliable is (not reliable)
         assert result.outcome == ("refuted" if reliable else "inconclusive")
         assert ("waiting for a CPU" in result.reason) is (not reliable)
+
+
+def _child(*events, **fields):
+    from gillint.verify.sandbox import ChildOutcome
+
+    return ChildOutcome(events=[dict(e) for e in events], **fields)
+
+
+WINDOW = {"event": "window", "gil_frac": 0.9, "run_frac": 1.0, "wakes": 150, "queue_corrected": True,
+          "probe_queued": 0.0, "wall": 0.2}
+
+
+def test_interpret_keeps_the_verdict_when_the_time_limit_cuts_the_timing_or_the_ladder() -> None:
+    from gillint.verify.runner import interpret
+
+    cut = _child({"event": "started"}, {"event": "imported"}, WINDOW, WINDOW, WINDOW,
+                 {"event": "done", "call_seconds": 0.05, "returned": True, "call_kind": "coroutine",
+                  "loop_block_seconds": 0.04}, timed_out=True, seconds=10.0)
+    result = V.VerifyResult("x", "x.py", 1, "GIL301", "f", V.NOT_RUNNABLE)
+    interpret(cut, result)
+    assert result.verdict == V.GIL_BOUND and result.loop_block_seconds == 0.04 and result.call_kind == "coroutine"
+    assert result.timing == {"skipped": "cut off by the time limit"}
+    assert result.ladder == {"skipped": "cut off by the time limit"} and result.growth == "cut off by the time limit"
+    ladder = {"event": "ladder", "mode": "scale", "rungs": [{"size": 10, "seconds": 0.001}, {"size": 100, "seconds": 0.01}]}
+    timing = {"event": "timing", "free_cores": 1.9, "threads_speedup": {"median": 1.0, "min": 0.98, "max": 1.02,
+                                                                      "rounds": [1.0, 0.98, 1.02]}}
+    full = _child({"event": "started"}, {"event": "imported"}, WINDOW, WINDOW, WINDOW,
+                  {"event": "done", "call_seconds": 0.05, "returned": False}, timing, ladder)
+    result = V.VerifyResult("x", "x.py", 1, "GIL101", "f", V.NOT_RUNNABLE)
+    interpret(full, result)
+    assert result.thread_speedup == 1.0 and result.speedups["threads"]["shown"]
+    assert result.ladder["mode"] == "scale" and "grows about linearly" in result.growth
+    assert "cut off" in result.reason
+    empty = _child({"event": "started"}, {"event": "imported"}, {"event": "done", "returned": True})
+    result = V.VerifyResult("x", "x.py", 1, "GIL101", "f", V.NOT_RUNNABLE)
+    interpret(empty, result)
+    assert result.verdict == V.ERROR and result.reason == "no probe window was completed"
+
+
+@pytest.mark.parametrize("kind, verdict, phrase", [
+    ("import", V.NOT_RUNNABLE, "import failed: boom"), ("resource", V.NOT_RUNNABLE, "needs a resource"),
+    ("not-runnable", V.NOT_RUNNABLE, "boom"), ("arguments", V.ERROR, "building the arguments failed"),
+    ("error", V.ERROR, "the call raised boom"),
+])
+def test_interpret_names_how_the_child_failed(kind, verdict, phrase) -> None:
+    from gillint.verify.runner import interpret
+
+    result = V.VerifyResult("x", "x.py", 1, "GIL101", "f", V.NOT_RUNNABLE)
+    interpret(_child({"event": "started"}, {"event": "failed", "kind": kind, "message": "boom"}), result)
+    assert result.verdict == verdict and phrase in result.reason
+
+
+@pytest.mark.parametrize("code, imported, phrase", [
+    (-9, True, "killed (SIGKILL)"), (-24, True, "CPU-time limit"), (-11, True, "crashed (SIGSEGV)"),
+    (-200, True, "signal 200"), (70, True, "a gillint bug"), (3, False, "status 3 while importing the module"),
+])
+def test_a_child_that_ends_without_reporting_says_how(code, imported, phrase) -> None:
+    from gillint.verify.runner import ended_without_report
+
+    assert phrase in ended_without_report(_child(returncode=code), imported)
+
+
+def test_the_gil_off_run_summary() -> None:
+    from gillint.verify.runner import gil_off_summary
+
+    scaling = {"run_fracs": [0.97, 0.96], "blocks_per_second": [1.0, 2.0]}
+    good = gil_off_summary(_child({"event": "started", "interpreter": {"version": "3.13.5"}},
+                                  {"event": "imported", "gil_enabled": False},
+                                  {"event": "done", "scaling": scaling, "timing": {"rounds": 3}}))
+    assert good["scales"] is True and good["timing"] == {"rounds": 3} and good["gil_enabled_after_import"] is False
+    assert gil_off_summary(_child(timed_out=True))["error"] == "timed out"
+    assert gil_off_summary(_child({"event": "failed", "message": "ImportError: x"}))["error"] == "ImportError: x"
+    assert "status 5" in gil_off_summary(_child(returncode=5))["error"]
