@@ -171,3 +171,27 @@ def test_the_screenshot_script_reports_a_missing_browser(monkeypatch) -> None:
     monkeypatch.setattr(script.shutil, "which", lambda name: None)
     with pytest.raises(SystemExit, match="no chromium on PATH"):
         script.find_chromium()
+
+
+def test_the_text_table_shows_stable_speedups_with_their_spread_and_marks_disagreements() -> None:
+    from gillint.verify.report import render_text
+
+    run = sample_run()
+    crunch, digest, _ = run.results
+    crunch.verdict = V.GIL_BOUND
+    crunch.speedups = V.judge_speedups(V.GIL_BOUND, None, _timed([0.2, 0.2, 0.2], [0.105, 0.1, 0.1],
+                                                                 [0.1, 0.1, 0.1]))
+    crunch.gil_off = {"scales": True}
+    digest.gil_off = {"error": "timed out"}
+    digest.timing = {"skipped": "no call finished"}
+    text = render_text(run)
+    row = next(line for line in text.splitlines() if line.startswith("app.py:3 GIL101 crunch"))
+    assert "2.00x!±0.05" in row and "2.00x" in row.split()[-2]
+    assert "although the probe says it holds the GIL; the probe decides the verdict" in text
+    assert "with the GIL off: scales on two threads" in text and "with the GIL off: timed out" in text
+    assert "speed-ups not measured: no call finished" in text
+    assert "arguments recorded with `python -m pytest -q`" in text
+    digest_row = next(line for line in text.splitlines() if line.startswith("app.py:9"))
+    assert digest_row.split()[-3:-1] == ["noise", "noise"]
+    tally_row = next(line for line in text.splitlines() if line.startswith("app.py:12 GIL101 tally"))
+    assert tally_row.split()[-4:-1] == ["-", "-", "-"]
