@@ -71,3 +71,21 @@ def sarif_schema():
     if not path.exists():
         pytest.skip("the SARIF schema is not beside the project")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+# Sample projects that `gillint verify --from-tests` runs the tests of: not this suite's tests.
+collect_ignore_glob = ["verify_projects/*"]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="also run tests marked slow (or set GILLINT_SLOW=1)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow") or os.environ.get("GILLINT_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow or GILLINT_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -174,8 +174,8 @@ def test_text_report_is_a_table(run_gillint, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr  # nothing confirmed: both were measured on request
     lines = done.stdout.splitlines()
     header = next(line for line in lines if line.startswith("finding"))
-    assert header.split() == ["finding", "verdict", "gil_frac", "run_frac", "threads", "time"]
-    rows = [line for line in lines if "waiting.py:" in line and "io-bound" in line]
+    assert header.split() == ["finding", "verdict", "gil_frac", "run_frac", "per_call", "threads", "processes", "time"]
+    rows = [line for line in lines if "waiting.py:" in line and "io-bound" in line and not line.endswith(": io-bound")]
     assert len(rows) == 2
     assert "verdicts: 2 io-bound" in done.stdout
 

@@ -153,10 +153,95 @@ def test_verdicts_confirm_or_refute_what_each_rule_claims(code: str, verdict: st
     assert V.outcome(code, verdict) == expected
 
 
-def test_second_opinion_disagreement_is_noted_never_decisive() -> None:
-    assert "1.90x" in V.disagreement(V.GIL_BOUND, {"thread_speedup": 1.9})
-    assert V.disagreement(V.GIL_BOUND, {"thread_speedup": 1.05}) == ""
-    assert "memory bandwidth" in V.disagreement(V.RELEASES, {"thread_speedup": 1.0})
+def _timing(threads, processes=None, free=1.9):
+    def figures(values):
+        ordered = sorted(values)
+        return {"median": ordered[len(ordered) // 2], "min": ordered[0], "max": ordered[-1], "rounds": values}
+
+    timing = {"free_cores": free, "threads_speedup": figures(threads)}
+    if processes:
+        timing["processes_speedup"] = figures(processes)
+    return timing
+
+
+def test_a_stable_speedup_that_contradicts_the_probe_says_so_and_never_decides() -> None:
+    judged = V.judge_speedups(V.GIL_BOUND, None, _timing([1.88, 1.9, 1.93]))
+    assert judged["threads"]["shown"] and judged["threads"]["disagrees"]
+    assert "1.90x" in judged["threads"]["note"] and "the probe decides" in judged["threads"]["note"]
+    consistent = V.judge_speedups(V.GIL_BOUND, None, _timing([1.0, 1.02, 1.05], [1.9, 1.95, 2.0]))
+    assert consistent["threads"]["shown"] and "note" not in consistent["threads"]
+    assert consistent["processes"]["shown"] and consistent["processes"]["median"] == 1.95
+    slow = V.judge_speedups(V.RELEASES, None, _timing([1.0, 1.05, 1.1]))
+    assert "memory bandwidth" in slow["threads"]["note"]
+    capped = V.judge_speedups(V.PARTLY, 1.5, _timing([1.9, 1.95, 2.0]))
+    assert capped["threads"]["disagrees"] and "1.5x" in capped["threads"]["note"]
+
+
+def test_a_noisy_or_crowded_speedup_is_not_shown() -> None:
+    spread_out = V.judge_speedups(V.GIL_BOUND, None, _timing([0.83, 1.31, 1.95]))
+    assert not spread_out["threads"]["shown"] and "within the noise" in spread_out["threads"]["note"]
+    assert "0.83-1.95x over 3 rounds" in spread_out["threads"]["note"]
+    crowded = V.judge_speedups(V.RELEASES, None, _timing([1.9, 1.92, 1.95], free=0.6))
+    assert not crowded["threads"]["shown"] and "0.6 cores idle" in crowded["threads"]["note"]
+    unknown = V.judge_speedups(V.RELEASES, None, _timing([1.9, 1.92, 1.95], free=None))
+    assert not unknown["threads"]["shown"]
+    gil_off = V.judge_speedups(V.GIL_BOUND, None, {}, _timing([1.9, 2.0, 2.05]))
+    assert gil_off["gil_off"]["shown"] and "threads" not in gil_off
+    assert V.judge_speedups(V.GIL_BOUND, None, {"skipped": "no call finished"}) == {}
+
+
+def _measured(verdict, per_call, kind="function", block=None, bound=None):
+    return V.VerifyResult(label="x", path="x.py", line=1, code="", qualname="f", verdict=verdict,
+                          call_seconds=per_call, call_kind=kind, loop_block_seconds=block, speedup_bound=bound)
+
+
+@pytest.mark.parametrize("codes, verdict, per_call, kind, block, level, phrase", [
+    (["GIL101"], V.GIL_BOUND, 2e-6, "function", None, "negligible", "negligible per call (2 µs) unless called in a tight loop"),
+    (["GIL101"], V.GIL_BOUND, 0.0032, "function", None, "moderate", "3.2 ms per call"),
+    (["GIL101"], V.GIL_BOUND, 0.12, "function", None, "large", "other threads wait"),
+    (["GIL101"], V.RELEASES, 0.04, "function", None, "large", "releases the GIL: 40 ms"),
+    (["GIL101"], V.IO_BOUND, 0.1, "function", None, "large", "mostly waits"),
+    (["GIL101"], V.PARTLY, 0.01, "function", None, "large", "at most about 2.0x"),
+    (["GIL301"], V.GIL_BOUND, 0.2, "coroutine", 0.042, "large", "blocks the event loop for 42 ms"),
+    (["GIL301"], V.GIL_BOUND, 3e-4, "coroutine", 2e-4, "negligible", "only 200 µs per call at this size"),
+    (["GIL301"], V.GIL_BOUND, 0.004, "function", None, "moderate", "4 ms per call"),
+    (["GIL301"], V.IO_BOUND, 0.5, "coroutine", 1e-4, "negligible", "mostly waits"),
+    ([], V.GIL_BOUND, 0.5, "coroutine", 0.5, "large", "blocks the event loop"),
+])
+def test_every_verdict_says_what_it_means_at_the_size_measured(codes, verdict, per_call, kind, block, level,
+                                                               phrase) -> None:
+    result = _measured(verdict, per_call, kind, block, bound=2.0 if verdict == V.PARTLY else None)
+    got_level, meaning = V.magnitude(codes, result)
+    assert got_level == level
+    assert phrase in meaning, meaning
+    assert V.magnitude(codes, _measured(V.ERROR, None)) == ("", "")
+
+
+@pytest.mark.parametrize("block, expected", [(0.2, "confirmed"), (0.0004, "refuted"), (0.004, "partly confirmed"),
+                                             (None, "confirmed")])
+def test_how_long_a_call_blocks_the_loop_decides_gil301(block, expected) -> None:
+    assert V.outcome("GIL301", V.GIL_BOUND, block) == expected
+    assert V.outcome("GIL301", V.IO_BOUND, block) == "refuted"
+
+
+def test_the_size_ladder_in_words() -> None:
+    linear = {"rungs": [{"size": 100, "seconds": 0.001}, {"size": 1000, "seconds": 0.0101},
+                        {"size": 10000, "seconds": 0.099}]}
+    assert "grows about linearly" in V.growth(linear) and "x10 size: 10.1 ms" in V.growth(linear)
+    square = {"rungs": [{"size": 10, "seconds": 0.001}, {"size": 100, "seconds": 0.1},
+                        {"size": 1000, "skipped": "would take about 10s per call"}]}
+    assert "quadratically" in V.growth(square) and "stopped: would take about 10s" in V.growth(square)
+    flat = {"rungs": [{"size": 10, "seconds": 0.001}, {"size": 1000, "seconds": 0.0011}]}
+    assert "hardly grows" in V.growth(flat)
+    faster = {"rungs": [{"size": 10, "seconds": 0.001}, {"size": 100, "seconds": 0.03}]}
+    assert "faster than linearly" in V.growth(faster)
+    cubic = {"rungs": [{"size": 10, "seconds": 0.001}, {"size": 100, "seconds": 1.0}]}
+    assert "faster than quadratically" in V.growth(cubic)
+    assert "only one size" in V.growth({"rungs": [{"size": 1, "seconds": 0.1}, {"size": 10, "cut_off": True}]})
+    assert V.growth({"skipped": "no argument is a sized value"}) == "no argument is a sized value"
+    assert V.growth(None) == ""
+    same = {"rungs": [{"size": 10, "seconds": 0.001}, {"size": 10, "seconds": 0.0012}]}
+    assert "x1 size" in V.growth(same)
 
 
 def test_scaling_needs_every_thread_running_without_extra_cpu_per_call() -> None:
@@ -174,3 +259,124 @@ def test_concurrent_measurements_get_two_disjoint_cores_each() -> None:
     assert core_slots(2, [0, 1, 2, 3]) == [[0, 1], [2, 3]]
     assert core_slots(8, [0, 1, 2, 3, 4, 5]) == [[0, 1], [2, 3], [4, 5]]
     assert core_slots(2, [0, 1, 2, 3, 4]) == [[0, 1], [2, 3]]
+
+
+def test_gil301_findings_are_measured_at_the_coroutine_that_contains_them(tmp_path: Path) -> None:
+    from gillint.verify.targets import coroutine_target
+
+    source = tmp_path / "service.py"
+    source.write_text("import asyncio\n\n\nasync def handle(rows):\n    return sorted(rows)\n\n\nclass Api:\n"
+                      "    async def get(self, rows):\n        return sorted(rows)\n\n    @staticmethod\n"
+                      "    async def ping(rows):\n        return rows\n\n\ndef plain():\n    return 1\n",
+                      encoding="utf-8")
+    handle = coroutine_target(str(source), 5)
+    assert (handle.qualname, handle.kind, handle.is_method, handle.args_source) == ("handle", "event-loop", False, None)
+    method = coroutine_target(str(source), 10)
+    assert (method.qualname, method.is_method) == ("Api.get", True)
+    assert coroutine_target(str(source), 14).is_method is False  # a staticmethod needs no instance
+    assert coroutine_target(str(source), 18) is None  # not in a coroutine
+    broken = tmp_path / "broken.py"
+    broken.write_text("async def (:\n", encoding="utf-8")
+    assert coroutine_target(str(broken), 1) is None
+    assert coroutine_target(str(tmp_path / "missing.py"), 1) is None
+
+
+def test_a_probe_starved_of_cpu_makes_a_low_gil_frac_inconclusive() -> None:
+    starved = [{"probe_queued": 0.15, "wall": 0.2}, {"probe_queued": 0.16, "wall": 0.2}, {"probe_queued": 0.02, "wall": 0.2}]
+    assert V.cpu_starved(starved) == pytest.approx(0.75)
+    assert V.cpu_starved([{"probe_queued": 0.01, "wall": 0.2}]) is None
+    assert V.cpu_starved([{"gil_frac": 0.1}]) is None
+
+
+def test_interpret_marks_a_starved_releases_verdict_unreliable() -> None:
+    from gillint.verify.runner import Verifier, interpret
+    from gillint.verify.sandbox import ChildOutcome
+    from gillint.verify.settings import VerifySettings
+
+    def outcome(queued):
+        windows = [{"event": "window", "gil_frac": 0.01, "run_frac": 0.99, "wakes": 20, "queue_corrected": True,
+                    "probe_queued": queued, "wall": 0.2} for _ in range(3)]
+        return ChildOutcome(events=[{"event": "started"}, {"event": "imported"}] + windows +
+                            [{"event": "done", "call_seconds": 0.3, "returned": True}])
+
+    for queued, reliable in ((0.15, False), (0.01, True)):
+        result = V.VerifyResult(label="x", path="x.py", line=1, code="GIL101", qualname="fib", verdict=V.NOT_RUNNABLE)
+        interpret(outcome(queued), result)
+        Verifier._finish(None, result, 0.0)  # type: ignore[arg-type]
+        assert result.verdict == V.RELEASES
+        assert result.unreliable is (not reliable)
+        assert result.outcome == ("refuted" if reliable else "inconclusive")
+        assert ("waiting for a CPU" in result.reason) is (not reliable)
+
+
+def _child(*events, **fields):
+    from gillint.verify.sandbox import ChildOutcome
+
+    return ChildOutcome(events=[dict(e) for e in events], **fields)
+
+
+WINDOW = {"event": "window", "gil_frac": 0.9, "run_frac": 1.0, "wakes": 150, "queue_corrected": True,
+          "probe_queued": 0.0, "wall": 0.2}
+
+
+def test_interpret_keeps_the_verdict_when_the_time_limit_cuts_the_timing_or_the_ladder() -> None:
+    from gillint.verify.runner import interpret
+
+    cut = _child({"event": "started"}, {"event": "imported"}, WINDOW, WINDOW, WINDOW,
+                 {"event": "done", "call_seconds": 0.05, "returned": True, "call_kind": "coroutine",
+                  "loop_block_seconds": 0.04}, timed_out=True, seconds=10.0)
+    result = V.VerifyResult("x", "x.py", 1, "GIL301", "f", V.NOT_RUNNABLE)
+    interpret(cut, result)
+    assert result.verdict == V.GIL_BOUND and result.loop_block_seconds == 0.04 and result.call_kind == "coroutine"
+    assert result.timing == {"skipped": "cut off by the time limit"}
+    assert result.ladder == {"skipped": "cut off by the time limit"} and result.growth == "cut off by the time limit"
+    ladder = {"event": "ladder", "mode": "scale", "rungs": [{"size": 10, "seconds": 0.001}, {"size": 100, "seconds": 0.01}]}
+    timing = {"event": "timing", "free_cores": 1.9, "threads_speedup": {"median": 1.0, "min": 0.98, "max": 1.02,
+                                                                      "rounds": [1.0, 0.98, 1.02]}}
+    full = _child({"event": "started"}, {"event": "imported"}, WINDOW, WINDOW, WINDOW,
+                  {"event": "done", "call_seconds": 0.05, "returned": False}, timing, ladder)
+    result = V.VerifyResult("x", "x.py", 1, "GIL101", "f", V.NOT_RUNNABLE)
+    interpret(full, result)
+    assert result.thread_speedup == 1.0 and result.speedups["threads"]["shown"]
+    assert result.ladder["mode"] == "scale" and "grows about linearly" in result.growth
+    assert "cut off" in result.reason
+    empty = _child({"event": "started"}, {"event": "imported"}, {"event": "done", "returned": True})
+    result = V.VerifyResult("x", "x.py", 1, "GIL101", "f", V.NOT_RUNNABLE)
+    interpret(empty, result)
+    assert result.verdict == V.ERROR and result.reason == "no probe window was completed"
+
+
+@pytest.mark.parametrize("kind, verdict, phrase", [
+    ("import", V.NOT_RUNNABLE, "import failed: boom"), ("resource", V.NOT_RUNNABLE, "needs a resource"),
+    ("not-runnable", V.NOT_RUNNABLE, "boom"), ("arguments", V.ERROR, "building the arguments failed"),
+    ("error", V.ERROR, "the call raised boom"),
+])
+def test_interpret_names_how_the_child_failed(kind, verdict, phrase) -> None:
+    from gillint.verify.runner import interpret
+
+    result = V.VerifyResult("x", "x.py", 1, "GIL101", "f", V.NOT_RUNNABLE)
+    interpret(_child({"event": "started"}, {"event": "failed", "kind": kind, "message": "boom"}), result)
+    assert result.verdict == verdict and phrase in result.reason
+
+
+@pytest.mark.parametrize("code, imported, phrase", [
+    (-9, True, "killed (SIGKILL)"), (-24, True, "CPU-time limit"), (-11, True, "crashed (SIGSEGV)"),
+    (-200, True, "signal 200"), (70, True, "a gillint bug"), (3, False, "status 3 while importing the module"),
+])
+def test_a_child_that_ends_without_reporting_says_how(code, imported, phrase) -> None:
+    from gillint.verify.runner import ended_without_report
+
+    assert phrase in ended_without_report(_child(returncode=code), imported)
+
+
+def test_the_gil_off_run_summary() -> None:
+    from gillint.verify.runner import gil_off_summary
+
+    scaling = {"run_fracs": [0.97, 0.96], "blocks_per_second": [1.0, 2.0]}
+    good = gil_off_summary(_child({"event": "started", "interpreter": {"version": "3.13.5"}},
+                                  {"event": "imported", "gil_enabled": False},
+                                  {"event": "done", "scaling": scaling, "timing": {"rounds": 3}}))
+    assert good["scales"] is True and good["timing"] == {"rounds": 3} and good["gil_enabled_after_import"] is False
+    assert gil_off_summary(_child(timed_out=True))["error"] == "timed out"
+    assert gil_off_summary(_child({"event": "failed", "message": "ImportError: x"}))["error"] == "ImportError: x"
+    assert "status 5" in gil_off_summary(_child(returncode=5))["error"]

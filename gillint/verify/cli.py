@@ -32,6 +32,14 @@ def add_parser(subparsers: "argparse._SubParsersAction") -> None:
     parser.add_argument("--jobs", "-j", type=int, metavar="N",
                         help="measurements at a time, each on cores of its own (default 1; at most the core count)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit per measurement")
+    parser.add_argument("--from-tests", metavar="CMD",
+                        help="first run your test command CMD (like \"python -m pytest -q\") once, recording the "
+                             "arguments the tests pass to the flagged targets, and measure with those; CMD runs as you "
+                             "run your tests, with your rights, outside the sandbox")
+    parser.add_argument("--no-from-tests", action="store_true",
+                        help="do not run the test command configured as from-tests in [tool.gillint.verify]")
+    parser.add_argument("--html", metavar="FILE",
+                        help="also write a self-contained HTML page with a chart per finding")
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format")
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of standard output")
     parser.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
@@ -48,6 +56,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     if args.call_args is not None and not args.snippet:
         raise UsageError("--args needs --snippet")
+    if args.from_tests is not None and args.snippet:
+        raise UsageError("--from-tests records the arguments of findings: give paths, not --snippet")
     if args.snippet and args.paths:
         raise UsageError("give either paths or --snippet, not both")
     if args.jobs is not None and args.jobs < 1:
@@ -74,13 +84,30 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         lint, requested = lint_for_verify(args.paths or ["."], config)
         jobs = collect_jobs(lint, requested, settings)
+    command = args.from_tests if args.from_tests is not None else (None if args.no_from_tests else settings.from_tests)
+    recording = None
+    if command is not None and not args.snippet:
+        recording = record_arguments(command, jobs, settings, cwd=None if args.from_tests is not None else settings.root)
 
     show_progress = args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty())
     try:
         verifier = Verifier(settings, args.python, args.jobs, sys.stderr if show_progress else None)
     except OSError as exc:
         raise UsageError(str(exc)) from None
-    run = verifier.run(jobs, lint)
+    try:
+        run = verifier.run(jobs, lint)
+    finally:
+        if recording is not None:
+            recording.cleanup()
+    if recording is not None:
+        run.recording = recording.summary()
+    if args.html:
+        from .html import render_html
+
+        try:
+            Path(args.html).write_text(render_html(run), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError("cannot write %s: %s" % (args.html, exc.strerror or exc)) from None
     text = report.render(args.format, run)
     if args.output:
         try:
@@ -94,3 +121,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     confirmed: List[str] = [r.outcome for r in run.results if "confirmed" in r.outcome]
     return EXIT_FINDINGS if confirmed else EXIT_CLEAN
+
+
+def record_arguments(command: str, jobs: list, settings: "object", cwd: "Path | None" = None):  # type: ignore[type-arg]
+    """Run the test command with the recorder; every problem is one line on standard error, and the run goes on."""
+    from .recording import record
+    from .targets import apply_recording, recorder_targets
+
+    targets = recorder_targets(jobs)
+    sys.stderr.write("gillint verify: recording the arguments of %d target%s with `%s` (your test command: it runs "
+                     "with your rights, outside the sandbox)\n" % (len(targets), "" if len(targets) == 1 else "s",
+                                                                   command))
+    sys.stderr.flush()
+    recording = record(command, targets, cwd=cwd, timeout=settings.from_tests_timeout,  # type: ignore[attr-defined]
+                       calls=settings.record_calls, max_bytes=settings.record_mb << 20)  # type: ignore[attr-defined]
+    for problem in recording.problems:
+        sys.stderr.write("gillint verify: %s\n" % problem)
+    reached = sum(1 for t in recording.targets.values() if t.samples)
+    sys.stderr.write("gillint verify: the tests called %d of %d targets with arguments that could be kept (%.1fs)\n"
+                     % (reached, len(targets), recording.seconds))
+    apply_recording(jobs, recording, getattr(settings, "root", None) or Path.cwd())
+    return recording

@@ -182,7 +182,9 @@ def needs_instance(owner, name):
 def build_call(spec, module):
     owner, name, function = resolve_target(module, spec["qualname"])
     provided = {}
-    if spec.get("factory"):
+    if spec.get("sample_path"):
+        provided = load_sample(spec["sample_path"])
+    elif spec.get("factory"):
         provided = load_object(spec["factory"])()
         if not isinstance(provided, dict) or set(provided) - {"args", "kwargs", "self"}:
             raise NotRunnable("the factory %s must return a dict with keys args, kwargs and/or self, not %r"
@@ -193,13 +195,17 @@ def build_call(spec, module):
                               "[tool.gillint.verify] can give (return {\"self\": ..., \"args\": ...})" % spec["qualname"])
         function = getattr(provided["self"], name)
     args, kwargs = (), {}
-    if spec.get("args_source") is not None:
+    if spec.get("sample_path"):
+        args, kwargs = provided.get("args", ()), provided.get("kwargs", {})
+    elif spec.get("args_source") is not None:
         args = ast.literal_eval(spec["args_source"])
     elif spec.get("args_json") is not None:
         args = spec["args_json"]
     elif "args" in provided:
         args = provided["args"]
-    if spec.get("kwargs_source") is not None:
+    if spec.get("sample_path"):
+        pass
+    elif spec.get("kwargs_source") is not None:
         kwargs = ast.literal_eval(spec["kwargs_source"])
     elif spec.get("kwargs_json") is not None:
         kwargs = spec["kwargs_json"]
@@ -210,6 +216,23 @@ def build_call(spec, module):
         raise NotRunnable("keyword arguments must be a dict, not %s" % type(kwargs).__name__)
     check_binding(function, args, kwargs, spec)
     return function, args, kwargs
+
+
+def load_sample(path):
+    """A call recorded from the project's tests: ``{"args", "kwargs"[, "self"]}`` (see recorder_site.py)."""
+    import pickle
+
+    try:
+        with open(path, "rb") as handle:
+            length = int.from_bytes(handle.read(4), "big")
+            handle.read(length)
+            provided = pickle.loads(handle.read())
+    except Exception as exc:  # noqa: BLE001 - a class the sandbox cannot import, a damaged file
+        raise NotRunnable("the arguments recorded from the tests do not unpickle in the sandbox: %s: %s"
+                          % (type(exc).__name__, exc))
+    if not isinstance(provided, dict):
+        raise NotRunnable("the recorded sample is not a dict of args, kwargs and self")
+    return provided
 
 
 def check_binding(function, args, kwargs, spec):
@@ -395,47 +418,8 @@ def free_cores(busy_before, busy_after, own_cpu, wall):
     return round(min(cpu_count(), machine - others), 2)
 
 
-def second_opinion(function, args, kwargs, call_seconds, cores_free, deadline):
-    """Serial vs two threads (and vs two forked processes): a timing recorded beside the probe."""
-    opinion = {"free_cores": cores_free}
-    if cores_free is None or cores_free < 1.5:
-        opinion["skipped"] = "fewer than 1.5 cores were idle"
-        return opinion
-    if call_seconds <= 0 or call_seconds > 0.15:
-        opinion["skipped"] = "calls too long to time within the budget" if call_seconds > 0 else "no call finished"
-        return opinion
-    repeat = max(1, int(math.ceil(0.03 / call_seconds)))
-    needed = call_seconds * repeat * 5 + 0.05
-    if time.perf_counter() + needed > deadline:
-        opinion["skipped"] = "not enough time left in the budget"
-        return opinion
-
-    def unit():
-        for _ in range(repeat):
-            function(*args, **kwargs)
-
-    clock = time.perf_counter
-    began = clock()
-    unit()
-    unit()
-    serial = clock() - began
-    threads = [threading.Thread(target=unit) for _ in range(2)]
-    began = clock()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    threaded = clock() - began
-    opinion.update(serial=round(serial, 4), threads=round(threaded, 4),
-                   thread_speedup=round(serial / threaded, 3) if threaded > 0 else None)
-    if hasattr(os, "fork") and threading.active_count() == 1:
-        opinion.update(process_opinion(unit, serial, deadline))
-    else:
-        opinion["processes_skipped"] = "fork is not available" if not hasattr(os, "fork") else "other threads are running"
-    return opinion
-
-
-def process_opinion(unit, serial, deadline):
+def fork_unit(unit, deadline):
+    """Two forked processes each run ``unit``; seconds until both are done, or None."""
     import warnings
 
     clock = time.perf_counter
@@ -468,12 +452,280 @@ def process_opinion(unit, serial, deadline):
                         os.waitpid(pid, 0)
                     except OSError:
                         pass
-                return {"processes_skipped": "the processes did not finish in time"}
-            time.sleep(0.001)
-    elapsed = clock() - began
-    if failed:
-        return {"processes_skipped": "a process failed"}
-    return {"processes": round(elapsed, 4), "process_speedup": round(serial / elapsed, 3) if elapsed > 0 else None}
+                return None
+            time.sleep(0.0005)
+    return None if failed else clock() - began
+
+
+def spread(values):
+    ordered = sorted(values)
+    middle = ordered[len(ordered) // 2] if len(ordered) % 2 else (ordered[len(ordered) // 2 - 1] +
+                                                                    ordered[len(ordered) // 2]) / 2
+    return {"median": round(middle, 3), "min": round(ordered[0], 3), "max": round(ordered[-1], 3),
+            "rounds": [round(v, 3) for v in values]}
+
+
+def timing(function, args, kwargs, call_seconds, deadline, rounds=3, unit_seconds=0.1, processes=True):
+    """Serial vs two threads (vs two forked processes), in interleaved rounds, each variant for long enough.
+
+    One *unit* is as many calls as take about ``unit_seconds``.  A round runs the two units
+    serially, on two threads at once and on two processes at once, in a rotating order so
+    that a change in the machine's load falls on every variant alike.  The speedup of each
+    round is kept, so the caller can show the spread (and hide a figure that is noise).
+    """
+    result = {"rounds_asked": rounds, "unit_seconds": unit_seconds}
+    if call_seconds <= 0:
+        result["skipped"] = "no call finished"
+        return result
+    calls = max(1, int(math.ceil(unit_seconds / call_seconds)))
+    per_round = call_seconds * calls * (6 if processes else 4) + (0.03 if processes else 0.0)
+    left = deadline - time.perf_counter()
+    fitting = int(left // per_round) if per_round > 0 else rounds
+    rounds = min(rounds, fitting)
+    if rounds < 2:
+        result["skipped"] = "calls too long to time in interleaved rounds within the budget (%.3gs per call)" \
+            % call_seconds
+        return result
+
+    def unit():
+        for _ in range(calls):
+            function(*args, **kwargs)
+
+    clock = time.perf_counter
+
+    def serial():
+        began = clock()
+        unit()
+        unit()
+        return clock() - began
+
+    def threads():
+        pair = [threading.Thread(target=unit) for _ in range(2)]
+        began = clock()
+        for thread in pair:
+            thread.start()
+        for thread in pair:
+            thread.join()
+        return clock() - began
+
+    variants = [("serial", serial), ("threads", threads)]
+    if processes and hasattr(os, "fork") and threading.active_count() == 1:
+        variants.append(("processes", lambda: fork_unit(unit, deadline)))
+    elif processes:
+        result["processes_skipped"] = "fork is not available" if not hasattr(os, "fork") else \
+            "other threads are running"
+    times = {name: [] for name, _ in variants}
+    busy_before, cpu_before, wall_before = machine_busy(), time.process_time(), clock()
+    own_children_before = os.times()
+    for number in range(rounds):
+        shift = number % len(variants)
+        for name, run in variants[shift:] + variants[:shift]:
+            times[name].append(run())
+    wall = clock() - wall_before
+    children_cpu = (os.times()[2] + os.times()[3]) - (own_children_before[2] + own_children_before[3])
+    result["free_cores"] = free_cores(busy_before, machine_busy(), time.process_time() - cpu_before + children_cpu,
+                                      wall)
+    result.update(rounds=rounds, calls_per_unit=calls,
+                  seconds={name: [round(v, 4) if v is not None else None for v in values]
+                           for name, values in times.items()})
+    for name in ("threads", "processes"):
+        pairs = [(s, v) for s, v in zip(times["serial"], times.get(name, [])) if v]
+        if name in times and len(pairs) == len(times["serial"]):
+            result[name + "_speedup"] = spread([s / v for s, v in pairs])
+        elif name in times:
+            result[name + "_skipped"] = "a process failed or did not finish in time"
+    return result
+
+
+class LoopCall:
+    """A coroutine function run to completion on its own event loop in the calling thread.
+
+    A heartbeat task wakes every half millisecond; the longest stretch in which neither it
+    nor the loop got control is how long one call blocked the event loop (for a coroutine
+    that never awaits, the whole call).
+    """
+
+    TICK = 0.0005
+
+    def __init__(self, function):
+        self.function = function
+        self.local = threading.local()
+        self.blocks = []
+
+    def __call__(self, *args, **kwargs):
+        import asyncio
+
+        loop = getattr(self.local, "loop", None)
+        if loop is None:
+            loop = self.local.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(self.measure(args, kwargs))
+
+    async def measure(self, args, kwargs):
+        import asyncio
+
+        clock = time.perf_counter
+        marks = [clock()]
+        state = {"done": False}
+
+        async def heartbeat():
+            while not state["done"]:
+                await asyncio.sleep(self.TICK)
+                marks.append(clock())
+
+        beat = asyncio.ensure_future(heartbeat())
+        try:
+            return await self.function(*args, **kwargs)
+        finally:
+            state["done"] = True
+            marks.append(clock())
+            beat.cancel()
+            stretches = [b - a for a, b in zip(marks, marks[1:])]
+            longest = max(stretches)
+            if len(marks) > 2:
+                longest = max(0.0, longest - self.TICK)
+            if len(self.blocks) >= 20000:
+                del self.blocks[:10000]
+            self.blocks.append(longest)
+
+
+def wrap_callable(function):
+    """What one call means: a coroutine is run to completion on a loop, a generator is exhausted."""
+    import inspect
+
+    if inspect.iscoroutinefunction(function):
+        return LoopCall(function), "coroutine"
+    if inspect.isasyncgenfunction(function):
+        async def drain(*args, **kwargs):
+            async for _ in function(*args, **kwargs):
+                pass
+        return LoopCall(drain), "async-generator"
+    if inspect.isgeneratorfunction(function):
+        def exhaust(*args, **kwargs):
+            for _ in function(*args, **kwargs):
+                pass
+        return exhaust, "generator"
+    return function, "function"
+
+
+# --------------------------------------------------------------------------- the size ladder
+
+LADDER_FACTORS = (1, 10, 100)
+LADDER_MAX_ITEMS = 20_000_000
+LADDER_MAX_BYTES = 200 << 20
+
+
+def ladder_size(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return abs(value) if abs(value) >= 2 else None
+    if isinstance(value, (str, bytes, list, tuple)):
+        return len(value) if len(value) >= 1 else None
+    return None
+
+
+def scalable_argument(args, kwargs):
+    """The sized argument to scale: the largest int, str, bytes, list or tuple (position or keyword)."""
+    best = None
+    for where, value in [(i, v) for i, v in enumerate(args)] + [(k, v) for k, v in kwargs.items()]:
+        size = ladder_size(value)
+        if size is not None and (best is None or size > best[2]):
+            best = (where, value, size)
+    return best
+
+
+def scaled(value, factor):
+    if isinstance(value, int):
+        return value * factor
+    limit = LADDER_MAX_BYTES if isinstance(value, (str, bytes)) else LADDER_MAX_ITEMS
+    if len(value) * factor > limit:
+        raise MemoryError("%d items at x%d is over the ladder's cap of %d" % (len(value), factor, limit))
+    return value * factor
+
+
+def time_calls(function, args, kwargs, limit, least=0.05):
+    """Seconds per call (repeating short calls for ``least`` seconds); None when cut off at ``limit``."""
+    box = {}
+
+    def run():
+        clock = time.perf_counter
+        began = clock()
+        calls = 0
+        try:
+            while True:
+                function(*args, **kwargs)
+                calls += 1
+                if clock() - began >= least:
+                    break
+        except BaseException as exc:  # noqa: B902
+            box["error"] = "%s: %s" % (type(exc).__name__, exc)
+            return
+        box["seconds"] = (clock() - began) / calls
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(max(0.0, limit))
+    if thread.is_alive():
+        box["cut_off"] = True
+    return box
+
+
+def size_ladder(spec, function, args, kwargs, deadline, rebuild=None):
+    """How the cost per call grows with the argument: x1/x10/x100 of a literal, or the recorded calls."""
+    rungs = []
+    def rung(entry, function, call_args, call_kwargs):
+        blocks = getattr(function, "blocks", None)
+        left = deadline - time.perf_counter()
+        previous = [r for r in rungs if r.get("seconds")]
+        if previous:
+            last = previous[-1]
+            growth = max(1.0, entry["size"] / max(last["size"], 1))
+            predicted = last["seconds"] * growth
+            if predicted * 1.5 > left / 2:
+                entry["skipped"] = "would take about %.2gs per call" % predicted
+                rungs.append(entry)
+                return False
+        before = len(blocks) if blocks is not None else 0
+        box = time_calls(function, call_args, call_kwargs, left - 0.2)
+        entry.update(box)
+        if blocks is not None and len(blocks) > before:
+            entry["loop_block_seconds"] = round(max(blocks[before:]), 6)
+        if "seconds" in entry:
+            entry["seconds"] = round(entry["seconds"], 7)
+        rungs.append(entry)
+        return "seconds" in entry
+
+    mode = spec.get("ladder")
+    if mode == "scale":
+        chosen = scalable_argument(args, kwargs)
+        if chosen is None:
+            return {"skipped": "no argument is a sized value (int, str, bytes, list or tuple)"}
+        where, value, size = chosen
+        for factor in LADDER_FACTORS:
+            try:
+                bigger = scaled(value, factor)
+            except MemoryError as exc:
+                rungs.append({"factor": factor, "size": size * factor, "skipped": str(exc)})
+                break
+            call_args, call_kwargs = list(args), dict(kwargs)
+            if isinstance(where, int):
+                call_args[where] = bigger
+            else:
+                call_kwargs[where] = bigger
+            if not rung({"factor": factor, "size": size * factor}, function, tuple(call_args), call_kwargs):
+                break
+        return {"mode": "scale", "argument": where, "type": type(value).__name__, "rungs": rungs}
+    if mode == "samples":
+        for sample in spec.get("ladder_samples", []):
+            try:
+                call, call_args, call_kwargs = rebuild(sample["path"])
+            except BaseException as exc:  # noqa: B902 - one sample that does not load is one rung lost
+                rungs.append({"size": sample.get("size"), "error": "%s: %s" % (type(exc).__name__, exc)})
+                continue
+            if not rung({"size": sample.get("size")}, call, call_args, call_kwargs):
+                break
+        return {"mode": "samples", "rungs": rungs}
+    return None
 
 
 # --------------------------------------------------------------------------- modes
@@ -504,16 +756,37 @@ def run_probe(spec, reporter, function, args, kwargs, deadline):
     if worker.calls:
         summary["call_seconds"] = round(worker.call_seconds / worker.calls, 6)
         summary["cpu_per_call"] = round(worker.cpu_seconds / worker.calls, 6)
+    blocks = getattr(function, "blocks", None)
+    if blocks:
+        ordered = sorted(blocks)
+        summary["loop_block_seconds"] = round(ordered[len(ordered) // 2], 6)
+        summary["loop_block_max"] = round(ordered[-1], 6)
+    summary["free_cores"] = cores
+    summary["call_kind"] = spec.get("call_kind", "function")
     if worker.is_alive():
-        summary["second_opinion"] = {"skipped": "a call was still running when the windows ended (cut off)",
-                                     "free_cores": cores}
-    elif spec.get("second_opinion", True):
-        try:
-            summary["second_opinion"] = second_opinion(function, args, kwargs, summary.get("call_seconds", 0.0),
-                                                       cores, deadline)
-        except BaseException as exc:  # noqa: B902
-            return failure(reporter, exc)
+        summary["timing"] = {"skipped": "a call was still running when the windows ended (cut off)"}
+        reporter.emit("done", **summary)
+        return 0
     reporter.emit("done", **summary)
+    # After the verdict's figures: the timing and the size ladder, each reported as it ends (a
+    # time limit that cuts them off leaves the verdict standing).
+    rounds = spec.get("timing_rounds", 3)
+    if rounds:
+        try:
+            measured = timing(function, args, kwargs, summary.get("call_seconds", 0.0), deadline - 0.3, rounds,
+                              spec.get("timing_unit", 0.1))
+        except BaseException as exc:  # noqa: B902
+            measured = {"skipped": "a call raised during the timing: %s: %s" % (type(exc).__name__, exc)}
+        reporter.emit("timing", **measured)
+    if spec.get("ladder"):
+        try:
+            until = min(deadline - 0.2, time.perf_counter() + spec.get("ladder_seconds", 3.0))
+            ladder = size_ladder(spec, function, args, kwargs, until, spec.get("_rebuild"))
+        except BaseException as exc:  # noqa: B902
+            ladder = {"skipped": "%s: %s" % (type(exc).__name__, exc)}
+        if ladder is not None:
+            reporter.emit("ladder", **ladder)
+    reporter.emit("finished")
     return 0
 
 
@@ -550,7 +823,14 @@ def run_scaling(spec, reporter, function, args, kwargs, deadline):
     calls = sum(w.calls for w in pair)
     cpu_alone = single.cpu_seconds / single.calls if single.calls else None
     cpu_together = sum(w.cpu_seconds for w in pair) / calls if calls else None
-    reporter.emit("done", scaling={
+    gil_off_timing = None
+    if spec.get("timing_rounds", 3) and single.calls:
+        try:
+            gil_off_timing = timing(function, args, kwargs, single.call_seconds / single.calls, deadline - 0.3,
+                                    spec.get("timing_rounds", 3), spec.get("timing_unit", 0.1), processes=False)
+        except BaseException as exc:  # noqa: B902
+            gil_off_timing = {"skipped": "a call raised during the timing: %s: %s" % (type(exc).__name__, exc)}
+    reporter.emit("done", timing=gil_off_timing, scaling={
         "run_fracs": together["run_fracs"],
         "blocks_per_second": together["blocks_per_second"],
         "run_frac_alone": alone["run_frac"],
@@ -603,6 +883,13 @@ def main(spec_path):
         reporter.emit("failed", stage="arguments", kind="resource" if kind == "resource" else "arguments",
                       message="%s: %s" % (type(exc).__name__, exc), traceback=traceback_tail(exc))
         return 0
+    function, spec["call_kind"] = wrap_callable(function)
+
+    def rebuild(path):
+        again, call_args, call_kwargs = build_call(dict(spec, sample_path=path), module)
+        return wrap_callable(again)[0], call_args, call_kwargs
+
+    spec["_rebuild"] = rebuild
     if spec.get("mode") == "scaling":
         return run_scaling(spec, reporter, function, args, kwargs, deadline)
     return run_probe(spec, reporter, function, args, kwargs, deadline)

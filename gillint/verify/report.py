@@ -7,7 +7,7 @@ from typing import Any, Dict, List, Optional
 
 from .. import __version__
 from .runner import VerifyRun
-from .verdict import MEASURED, VERDICTS, VerifyResult
+from .verdict import MEASURED, VERDICTS, VerifyResult, duration
 
 FORMATS = ("text", "json", "sarif")
 
@@ -16,12 +16,24 @@ def _fraction(value: Optional[float]) -> str:
     return "-" if value is None else "%.2f" % value
 
 
-def _threads(result: VerifyResult) -> str:
-    if result.thread_speedup is not None:
-        return "%.2fx" % result.thread_speedup
-    if result.speedup_bound is not None:
+def _speedup(result: VerifyResult, name: str) -> str:
+    """A shown speed-up with its spread, "noise" for one measured but not shown, the bound, or "-"."""
+    entry = result.speedups.get(name)
+    if entry is not None and entry.get("shown"):
+        half = (entry["max"] - entry["min"]) / 2
+        return "%.2fx%s" % (entry["median"], "!" if entry.get("disagrees") else "") + ("±%.2f" % half if half >= 0.005
+                                                                                         else "")
+    if name == "threads" and result.speedup_bound is not None:
         return "<=%.1fx" % result.speedup_bound
+    if entry is not None:
+        return "noise"
     return "-"
+
+
+def _per_call(result: VerifyResult) -> str:
+    if result.verdict not in MEASURED or result.call_seconds is None:
+        return "-"
+    return duration(result.call_seconds).replace(" ", "")
 
 
 def describe_interpreter(info: Dict[str, Any]) -> str:
@@ -40,20 +52,30 @@ def render_text(run: VerifyRun) -> str:
     results = run.results
     out.append("gillint verify: %d of %d measured with %s; network isolation: %s"
                % (len(results), run.planned, describe_interpreter(run.interpreter), run.isolation or "-"))
+    if run.recording is not None:
+        recorded = run.recording.get("targets", {})
+        out.append("arguments recorded with `%s` (exit status %s, %.1fs): %d of %d targets called by the tests, "
+                   "%d with arguments that pickle" % (
+                       run.recording.get("command"), run.recording.get("returncode"), run.recording.get("seconds", 0),
+                       sum(1 for t in recorded.values() if t["calls"]), len(recorded),
+                       sum(1 for t in recorded.values() if t["samples"])))
+        for problem in run.recording.get("problems", []):
+            out.append("  " + problem)
     if not results:
         out.append("nothing to measure: no finding carries a runnable target")
     else:
         labels = [r.label for r in results]
         width = min(max(len("finding"), *(len(label) for label in labels)), 72)
-        header = "%-*s  %-16s  %8s  %8s  %8s  %6s" % (width, "finding", "verdict", "gil_frac", "run_frac", "threads", "time")
+        header = "%-*s  %-16s  %8s  %8s  %9s  %11s  %11s  %6s" % (
+            width, "finding", "verdict", "gil_frac", "run_frac", "per_call", "threads", "processes", "time")
         out.append("")
         out.append(header)
         out.append("-" * len(header))
         for result in results:
             label = result.label if len(result.label) <= width else "..." + result.label[-(width - 3):]
-            out.append("%-*s  %-16s  %8s  %8s  %8s  %5.1fs" % (
+            out.append("%-*s  %-16s  %8s  %8s  %9s  %11s  %11s  %5.1fs" % (
                 width, label, result.verdict, _fraction(result.gil_frac), _fraction(result.run_frac),
-                _threads(result), result.seconds))
+                _per_call(result), _speedup(result, "threads"), _speedup(result, "processes"), result.seconds))
         notes = [r for r in results if _notes(r)]
         if notes:
             out.append("")
@@ -78,24 +100,30 @@ def render_text(run: VerifyRun) -> str:
 
 def _notes(result: VerifyResult) -> List[str]:
     notes: List[str] = []
+    if result.meaning:
+        notes.append(result.meaning)
     if result.reason:
         notes.append(result.reason)
     if result.outcome:
         notes.append("the finding is %s" % result.outcome)
-    opinion = result.second_opinion
-    if opinion.get("disagrees"):
-        notes.append("second opinion disagrees: %s" % opinion["disagrees"])
+    for name in ("threads", "processes", "gil_off"):
+        entry = result.speedups.get(name)
+        if entry is not None and entry.get("note"):
+            notes.append(entry["note"])
+    if result.timing.get("skipped"):
+        notes.append("speed-ups not measured: %s" % result.timing["skipped"])
+    if result.growth:
+        notes.append("size ladder: %s" % result.growth)
     if result.gil_off is not None:
         scales = result.gil_off.get("scales")
         if scales is not None:
             notes.append("with the GIL off: %s" % ("scales on two threads" if scales else "does not scale on two threads"))
         elif result.gil_off.get("error"):
             notes.append("with the GIL off: %s" % result.gil_off["error"])
-    if result.verdict in MEASURED and result.arguments:
+    if result.arguments:
         notes.append("arguments: %s" % result.arguments)
     notes.extend("| " + line for line in result.traceback)
-    return notes if (result.verdict not in MEASURED or result.gil_off is not None or opinion.get("disagrees")
-                     or result.reason) else []
+    return notes
 
 
 def document(run: VerifyRun) -> Dict[str, Any]:
@@ -107,6 +135,7 @@ def document(run: VerifyRun) -> Dict[str, Any]:
         "interrupted": run.interrupted,
         "planned": run.planned,
         "results": [result.to_dict() for result in run.results],
+        "recording": run.recording,
     }
 
 
@@ -123,6 +152,13 @@ def verify_properties(result: VerifyResult) -> Dict[str, Any]:
         "runFrac": result.run_frac,
         "threadSpeedup": result.thread_speedup,
         "processSpeedup": result.process_speedup,
+        "speedups": result.speedups,
+        "callSeconds": result.call_seconds,
+        "loopBlockSeconds": result.loop_block_seconds,
+        "magnitude": result.magnitude,
+        "meaning": result.meaning,
+        "growth": result.growth,
+        "arguments": result.arguments,
         "speedupBound": result.speedup_bound,
         "seconds": result.seconds,
         "interpreter": result.interpreter,

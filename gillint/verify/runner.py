@@ -35,6 +35,7 @@ class VerifyRun:
     isolation: str = ""
     interrupted: bool = False
     planned: int = 0
+    recording: Optional[Dict[str, Any]] = None  # --from-tests: the test command and what it recorded
 
     def result_for(self, job: Job) -> Optional[V.VerifyResult]:
         for candidate, result in zip(self.jobs, self.results):
@@ -130,6 +131,9 @@ class Verifier:
             "tick": 0.001,
             "budget": max(1.0, timeout - 0.5),
             "cpus": cpus,
+            "timing_rounds": settings.timing_rounds,
+            "timing_unit": settings.timing_unit,
+            "ladder": job.ladder_mode if settings.ladder and mode == "probe" else None,
             "limits": {
                 "cpu_seconds": cpu_seconds,
                 "address_space": memory * 2**20 if memory else None,
@@ -150,7 +154,7 @@ class Verifier:
         result = V.VerifyResult(label=job.label, path=job.path, line=job.line,
                                 code=",".join(sorted({d.code for d in job.diagnostics})) or job.code,
                                 qualname=job.target.qualname, verdict=V.NOT_RUNNABLE, arguments=job.arguments,
-                                interpreter=dict(self.interpreter), isolation="")
+                                interpreter=dict(self.interpreter), isolation="", recorded=job.recorded)
         if job.not_runnable:
             result.reason = job.not_runnable
             return self._finish(result, began)
@@ -164,6 +168,9 @@ class Verifier:
                 off = run_child(self.spec_for(job, cpus, "scaling", timeout), self.python, timeout, self.isolation,
                                 ["-X", "gil=0"], registry=self.children)
                 result.gil_off = gil_off_summary(off)
+                if result.gil_off.get("timing"):
+                    result.speedups.update(V.judge_speedups(result.verdict, result.speedup_bound, {},
+                                                            result.gil_off["timing"]))
         else:
             outcome = run_child(self.spec_for(job, cpus, "probe", timeout), self.python, timeout, self.isolation,
                                 registry=self.children)
@@ -173,7 +180,13 @@ class Verifier:
     def _finish(self, result: V.VerifyResult, began: float) -> V.VerifyResult:
         result.seconds = round(time.perf_counter() - began, 3)
         codes = [c for c in result.code.split(",") if c]
-        outcomes = {V.outcome(code, result.verdict) for code in codes} - {""}
+        result.magnitude, result.meaning = V.magnitude(codes, result)
+        if result.verdict not in V.MEASURED:
+            result.meaning = V.in_tests_meaning(codes, result)
+        block = V.blocking_seconds(result) if result.verdict in V.MEASURED else None
+        outcomes = {V.outcome(code, result.verdict, block) for code in codes} - {""}
+        if result.unreliable:
+            outcomes = {"inconclusive" for _ in outcomes}
         result.outcome = "/".join(sorted(outcomes))
         return result
 
@@ -256,11 +269,11 @@ def interpret(outcome: ChildOutcome, result: V.VerifyResult) -> None:
     if imported is not None:
         result.interpreter["gil_enabled_after_import"] = imported.get("gil_enabled")
     windows = outcome.all("window")
-    result.windows = [{key: w.get(key) for key in ("gil_frac", "run_frac", "wakes", "queue_corrected")}
-                      for w in windows]
+    result.windows = [{key: w.get(key) for key in ("gil_frac", "run_frac", "wakes", "queue_corrected", "probe_queued",
+                                                   "wall")} for w in windows]
     failed = outcome.last("failed")
     done = outcome.last("done")
-    if outcome.timed_out:
+    if outcome.timed_out and done is None:
         stage = "while importing the module" if imported is None and started is not None else "during the call"
         if started is None:
             stage = "before the interpreter started"
@@ -296,14 +309,30 @@ def interpret(outcome: ChildOutcome, result: V.VerifyResult) -> None:
     if result.verdict == V.PARTLY:
         result.speedup_bound = V.speedup_bound(result.gil_frac)
         result.reason = "threads can speed it up by at most about %.1fx" % result.speedup_bound
+    starved = V.cpu_starved(result.windows)
+    if starved is not None and result.verdict in (V.RELEASES, V.PARTLY):
+        result.unreliable = True
+        note = "the probe spent %d %% of its windows waiting for a CPU (the machine is oversubscribed), so a low " \
+               "gil_frac may only mean it rarely ran: measure again on a quieter machine" % round(starved * 100)
+        result.reason = "%s; %s" % (result.reason, note) if result.reason else note
     result.call_seconds = done.get("call_seconds")
-    opinion = dict(done.get("second_opinion") or {})
-    result.second_opinion = opinion
-    result.thread_speedup = opinion.get("thread_speedup")
-    result.process_speedup = opinion.get("process_speedup")
-    note = V.disagreement(result.verdict, opinion)
-    if note:
-        opinion["disagrees"] = note
+    result.cpu_per_call = done.get("cpu_per_call")
+    result.call_kind = done.get("call_kind", "")
+    result.loop_block_seconds = done.get("loop_block_seconds")
+    timing = outcome.last("timing")
+    result.timing = {k: v for k, v in (timing or done.get("timing") or {}).items() if k != "event"}
+    if timing is None and not result.timing and outcome.timed_out:
+        result.timing = {"skipped": "cut off by the time limit"}
+    result.speedups = V.judge_speedups(result.verdict, result.speedup_bound, result.timing)
+    shown = {name: entry["median"] for name, entry in result.speedups.items() if entry.get("shown")}
+    result.thread_speedup = shown.get("threads")
+    result.process_speedup = shown.get("processes")
+    ladder = outcome.last("ladder")
+    if ladder is not None:
+        result.ladder = {k: v for k, v in ladder.items() if k != "event"}
+    elif outcome.timed_out:
+        result.ladder = {"skipped": "cut off by the time limit"}
+    result.growth = V.growth(result.ladder)
     if not done.get("returned", True):
         cut = "a call was still running after the windows and was cut off"
         result.reason = "%s; %s" % (result.reason, cut) if result.reason else cut
@@ -345,6 +374,7 @@ def gil_off_summary(outcome: ChildOutcome) -> Dict[str, Any]:
         scaling = dict(done.get("scaling") or {})
         summary["scaling"] = scaling
         summary["scales"] = V.scales(scaling)
+        summary["timing"] = dict(done.get("timing") or {})
     return summary
 
 

@@ -12,6 +12,13 @@ Every mistake is a :class:`gillint.config.ConfigError` naming the file and the k
     file-size-mb = 64
     open-files = 256
     network = "auto"        # "namespace" (unshare -rn), "audit-hook", or "auto": the first that works
+    timing-rounds = 3       # interleaved rounds of serial / two threads / two processes (0: none)
+    timing-unit = 0.1       # seconds of calls per worker and round
+    ladder = true           # literal arguments are also timed scaled x10 and x100
+    from-tests = "python -m pytest -q"   # record arguments from this test command (also --from-tests)
+    from-tests-timeout = 1800
+    record-calls = 3        # calls kept per target (the largest)
+    record-mb = 8           # largest pickled call kept
 
     [tool.gillint.verify.targets."package.module.function"]   # or "path/to/file.py::function"
     args = [100_000]
@@ -57,6 +64,13 @@ class VerifySettings:
     file_size_mb: int = 64
     open_files: int = 256
     network: str = "auto"
+    timing_rounds: int = 3  # interleaved rounds of serial / two threads / two processes (0: no timing)
+    timing_unit: float = 0.1  # seconds of calls per worker per round
+    ladder: bool = True  # literal arguments: also time them scaled x10 and x100
+    from_tests: Optional[str] = None  # the test command whose calls give the arguments
+    from_tests_timeout: float = 1800.0
+    record_calls: int = 3  # calls kept per target (the largest)
+    record_mb: int = 8  # largest pickled call kept
     targets: Dict[str, TargetSettings] = field(default_factory=dict)
     root: Optional[Path] = None  # the directory of the pyproject.toml, for path-style target keys
 
@@ -151,6 +165,25 @@ def from_table(table: Mapping[str, Any], where: str, root: Optional[Path] = None
             if value not in NETWORK_CHOICES:
                 raise ConfigError("%s: network must be one of %s, not %r" % (where, ", ".join(NETWORK_CHOICES), value))
             settings.network = value
+        elif option == "timing-rounds":
+            settings.timing_rounds = _whole(value, where, name, 0, 20)
+        elif option == "timing-unit":
+            settings.timing_unit = _number(value, where, name, 0.01, 5)
+        elif option == "ladder":
+            if not isinstance(value, bool):
+                raise ConfigError("%s: ladder must be true or false" % where)
+            settings.ladder = value
+        elif option == "from-tests":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError("%s: from-tests must be the test command as a string, like \"python -m pytest -q\""
+                                  % where)
+            settings.from_tests = value
+        elif option == "from-tests-timeout":
+            settings.from_tests_timeout = _number(value, where, name, 1, 86400)
+        elif option == "record-calls":
+            settings.record_calls = _whole(value, where, name, 1, 20)
+        elif option == "record-mb":
+            settings.record_mb = _whole(value, where, name, 1, 1024)
         elif option == "targets":
             if not isinstance(value, dict):
                 raise ConfigError("%s: targets must be a table of [tool.gillint.verify.targets.\"module.function\"] tables"

@@ -23,6 +23,7 @@ from ..config import Config
 from ..diagnostics import Diagnostic, VerifyTarget
 from ..engine import Engine, LintResult, SourceError, read_file, read_paths
 from .pragma import CallArguments, Pragma, PragmaError, find_pragma, parse_arguments
+from .recording import Recording, Sample
 from .settings import TargetSettings, VerifySettings
 
 
@@ -43,6 +44,9 @@ class Job:
     arguments: str = ""  # where the arguments came from, for the report
     not_runnable: str = ""  # decided before running anything
     settings: Optional[TargetSettings] = None
+    arguments_problem: bool = False  # not runnable only for want of arguments (recorded ones can help)
+    samples: List[Sample] = field(default_factory=list)  # --from-tests: recorded calls, largest first
+    recorded: Optional[Dict[str, Any]] = None  # --from-tests: what was recorded, for the report
 
     @property
     def path(self) -> str:
@@ -57,8 +61,23 @@ class Job:
         code = ",".join(sorted({d.code for d in self.diagnostics})) or self.code or "requested"
         return "%s:%d %s %s" % (self.path, self.line, code, self.target.qualname)
 
+    @property
+    def ladder_mode(self) -> Optional[str]:
+        """``samples`` for several recorded calls, ``scale`` for literal arguments, else none."""
+        if self.samples:
+            return "samples" if len(self.samples) > 1 else None
+        if self.factory is None and (self.args_source or self.kwargs_source or self.args_json or self.kwargs_json):
+            return "scale"
+        return None
+
     def spec(self) -> Dict[str, Any]:
         """The part of the child's spec that says what to call."""
+        if self.samples:
+            return {
+                "module": self.module, "qualname": self.target.qualname, "is_method": self.target.is_method,
+                "sys_path": self.sys_path, "sample_path": self.samples[0].path, "arguments_given": True,
+                "ladder_samples": [{"path": s.path, "size": s.size} for s in sorted(self.samples, key=lambda s: s.size)],
+            }
         return {
             "module": self.module,
             "qualname": self.target.qualname,
@@ -117,11 +136,14 @@ def collect_jobs(result: LintResult, requested: Sequence[Tuple[VerifyTarget, Opt
     """One job per distinct target and start site, findings first, in report order."""
     jobs: Dict[VerifyTarget, Job] = {}
     for diagnostic in result.diagnostics:
-        if diagnostic.target is None:
+        target = diagnostic.target
+        if target is None and diagnostic.code in COROUTINE_CODES:
+            target = coroutine_target(diagnostic.path, diagnostic.line)
+        if target is None:
             continue
-        job = jobs.get(diagnostic.target)
+        job = jobs.get(target)
         if job is None:
-            job = jobs[diagnostic.target] = Job(diagnostic.target, code=diagnostic.code)
+            job = jobs[target] = Job(target, code=diagnostic.code)
         job.diagnostics.append(diagnostic)
     for target, problem in requested:
         if target in jobs or any(t.module_path == target.module_path and t.start_line == target.start_line
@@ -132,6 +154,103 @@ def collect_jobs(result: LintResult, requested: Sequence[Tuple[VerifyTarget, Opt
     for job in jobs.values():
         prepare(job, settings, source_line(job.target))
     return sorted(jobs.values(), key=lambda j: (j.path, j.line, j.target.qualname))
+
+
+COROUTINE_CODES = ("GIL301",)
+_TREES: Dict[str, Optional[ast.Module]] = {}
+
+
+def coroutine_target(path: str, line: int) -> Optional[VerifyTarget]:
+    """GIL301 findings sit inside the coroutine that blocks the loop: that coroutine is what to run.
+
+    Only a module-level ``async def`` or one in a module-level class can be imported;
+    the static check does not attach a target to these findings, so the verifier reads
+    the file again (with ``ast``, never running it) to find the enclosing coroutine.
+    """
+    if path not in _TREES:
+        try:
+            _TREES[path] = ast.parse(read_file(path))
+        except (SourceError, SyntaxError, ValueError, RecursionError, MemoryError):
+            _TREES[path] = None
+    tree = _TREES[path]
+    if tree is None:
+        return None
+
+    def contains(node: ast.AST) -> bool:
+        return node.lineno <= line <= (getattr(node, "end_lineno", None) or node.lineno)  # type: ignore[attr-defined]
+
+    for node in tree.body:
+        if isinstance(node, ast.AsyncFunctionDef) and contains(node):
+            return VerifyTarget(path, node.name, "event-loop", line)
+        if isinstance(node, ast.ClassDef) and contains(node):
+            for member in node.body:
+                if isinstance(member, ast.AsyncFunctionDef) and contains(member):
+                    decorators = {getattr(d, "id", getattr(d, "attr", "")) for d in member.decorator_list}
+                    return VerifyTarget(path, "%s.%s" % (node.name, member.name), "event-loop", line,
+                                        is_method="staticmethod" not in decorators)
+    return None
+
+
+def apply_recording(jobs: Sequence[Job], recording: Recording, root: Optional[Path] = None) -> None:
+    """Give each job the calls the tests made of its target (they replace toy arguments); say what is missing."""
+    from .recording import target_key
+
+    for job in jobs:
+        if not job.module:
+            continue
+        entry = recording.for_key(target_key(job.module, job.target.qualname))
+        if entry is None:
+            continue
+        job.recorded = {"calls": entry.calls, "samples": len(entry.samples),
+                        "sizes": [s.size for s in entry.samples], "bytes": [s.bytes for s in entry.samples],
+                        "in_tests": entry.in_tests()}
+        if entry.samples:
+            if job.not_runnable and not job.arguments_problem:
+                continue
+            job.samples = list(entry.samples)
+            job.not_runnable = ""
+            previous = job.arguments
+            job.arguments = "recorded from the tests (largest of %d call%s, size %d%s)" % (
+                entry.calls, "" if entry.calls == 1 else "s", entry.samples[0].size,
+                "; replaces %s" % previous if previous and previous != "none at the start site" else "")
+            for root_dir in recording.sys_path:
+                if "site-packages" in root_dir or "dist-packages" in root_dir:
+                    continue  # installed packages come from the measuring interpreter's own path
+                if root is None or _inside(root_dir, root):
+                    if root_dir not in job.sys_path:
+                        job.sys_path.append(root_dir)
+        else:
+            why = entry.why_none(recording.max_bytes)
+            job.recorded["missing"] = why
+            if job.not_runnable:
+                job.not_runnable = "%s; from the tests: %s" % (job.not_runnable.replace(", or record them with "
+                                                                                      "--from-tests", ""), why)
+            elif job.arguments:
+                job.arguments = "%s (from the tests: %s)" % (job.arguments, why)
+
+
+def _inside(path: str, root: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(root.resolve())
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def recorder_targets(jobs: Sequence[Job]) -> List[Dict[str, Any]]:
+    """What the recorder watches: every distinct importable target."""
+    seen = set()
+    targets = []
+    for job in jobs:
+        if not job.module or (job.not_runnable and not job.arguments_problem):
+            continue
+        key = (job.module, job.target.qualname)
+        if key in seen:
+            continue
+        seen.add(key)
+        targets.append({"module": job.module, "qualname": job.target.qualname,
+                        "path": str(Path(job.target.module_path).resolve()), "is_method": job.target.is_method})
+    return targets
 
 
 def source_line(target: VerifyTarget) -> str:
@@ -202,6 +321,7 @@ def prepare(job: Job, settings: VerifySettings, line: str) -> None:
         pragma: Optional[Pragma] = find_pragma(line)
     except PragmaError as exc:
         job.not_runnable = "the `# gillint: verify(...)` comment on line %d: %s" % (target.start_line, exc)
+        job.arguments_problem = True
         return
     if pragma is not None and pragma.arguments is not None:
         job.args_source = pragma.arguments.args_source
@@ -210,7 +330,9 @@ def prepare(job: Job, settings: VerifySettings, line: str) -> None:
         return
     if problems:
         job.not_runnable = "no arguments: %s; give them in [tool.gillint.verify] or with a `# gillint: " \
-                           "verify(...)` comment on line %d" % (problems[0], target.start_line)
+                           "verify(...)` comment on line %d, or record them with --from-tests" % (
+                               problems[0], target.start_line)
+        job.arguments_problem = True
         return
     job.arguments = "none at the start site"
 
