@@ -23,6 +23,7 @@ def _python_files(top: Path) -> int:
     return count
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (STDLIB / "os.py").is_file(), reason="the standard library is not available as source")
 def test_the_whole_standard_library_is_checked_without_a_crash(tmp_path: Path, run_gillint) -> None:
     report = tmp_path / "report.json"
