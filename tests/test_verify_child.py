@@ -126,7 +126,11 @@ def test_the_size_ladder_times_each_scale_until_the_next_would_not_fit() -> None
     assert 2 < timed[1]["seconds"] / timed[0]["seconds"] < 40  # ten times the work (on a busy machine, roughly)
     assert "grows" in V.growth(ladder)
     tight = child.size_ladder({"ladder": "scale"}, linear, (200_000,), {}, time.perf_counter() + 0.3)
-    assert any("would take about" in r.get("skipped", "") for r in tight["rungs"])
+    # x100 of 200,000 iterations cannot fit in 0.3 s: the ladder stops before it, saying why when it
+    # could time the smaller rungs (on a starved machine even x1 may not finish, which stops it too)
+    assert len([r for r in tight["rungs"] if "seconds" in r]) < 3
+    assert any("would take about" in r.get("skipped", "") for r in tight["rungs"]) or not any(
+        "seconds" in r for r in tight["rungs"][1:])
     none = child.size_ladder({"ladder": "scale"}, linear, (), {"flag": True}, time.perf_counter() + 1)
     assert none == {"skipped": "no argument is a sized value (int, str, bytes, list or tuple)"}
     assert child.size_ladder({}, linear, (1,), {}, time.perf_counter() + 1) is None
