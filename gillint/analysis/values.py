@@ -781,11 +781,7 @@ def _argument_for(call: CallFact, name: str, position: int, shift: int) -> Optio
         if keyword == name:
             return value
     index = position + shift
-    if 0 <= index < len(call.args) and not call.star_args:
-        return call.args[index]
-    if 0 <= index < len(call.args):
-        return call.args[index]
-    return None
+    return call.args[index] if 0 <= index < len(call.args) else None
 
 
 def _ref_argument(call: Ref, name: str, position: int) -> Optional[Ref]:
