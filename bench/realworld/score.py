@@ -174,7 +174,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         pass
     document = {
         "gillint": gillint_version,
-        "command": shlex.join(command),
+        # the interpreter by name only: a results file names no folder of the machine that made it
+        "command": shlex.join([os.path.basename(command[0])] + command[1:]),
         "packages": per_package,
         "cases": len(scored_cases),
         "positive_cases": sum(1 for c in scored_cases if c.positive),
