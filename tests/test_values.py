@@ -239,3 +239,37 @@ def test_the_cost_model_weighs_waits_streams_and_structure(tmp_path: Path, body:
     project, mods = project_of(tmp_path, {"m.py": source + "import threading\nthreading.Thread(target=f).start()\n"})
     m = mods["m.py"]
     assert CostModel(project).work(m, m.functions["f"]).kind == kind
+
+
+def test_super_star_imports_generators_and_unknown_names(tmp_path: Path) -> None:
+    project, mods = project_of(tmp_path, {
+        "pkg/__init__.py": "from .tools import *\n",
+        "pkg/tools.py": """
+            def helper(x): return x
+        """,
+        "pkg/app.py": """
+            import threading
+            from pkg import helper
+            class Base:
+                def work(self): return 1
+            class Child(Base):
+                def work(self):
+                    return super().work()
+                def nothing(self):
+                    return super().missing()
+            def rows():
+                yield helper
+            def main(name):
+                for fn in rows():
+                    pass
+                dynamic = getattr(Child(), name)
+                threading.Thread(target=fn).start()
+        """})
+    app = mods["app.py"]
+    assert names(project.values(app, app.functions["Child.work"], "super.work")) == ["function:Base.work"]
+    assert names(project.values(app, app.functions["Child.nothing"], "super.missing"))[0].startswith("unknown:")
+    main = app.functions["main"]
+    assert names(project.values(app, main, "helper")) == ["function:helper"]  # through `from .tools import *`
+    assert names(project.values(app, main, "fn")) == ["function:helper"]  # what the generator yields
+    assert names(project.values(app, main, "dynamic"))[0].startswith("unknown:")  # a computed attribute name
+    assert names(project.values(app, main, "nowhere"))[0].startswith("unknown:")
