@@ -88,7 +88,7 @@ def do_task(task: Task, settings: Settings, _compiled: Dict[str, Any] = {}) -> F
     """The work for one file, in whichever process runs it.  Never raises for a bad file."""
     import re
 
-    from .engine import SourceError, _summarise_guarded, needs_summary
+    from .filework import SourceError, _summarise_guarded, needs_summary
 
     pattern = _compiled.get(settings.prefilter)
     if pattern is None:

@@ -11,7 +11,7 @@ from typing import List
 
 import pytest
 
-from gillint import engine, parallel
+from gillint import engine, filework, parallel
 from gillint.config import Config
 from conftest import CPU_BOUND_SCRIPT
 from gillint.engine import lint_paths
@@ -62,14 +62,14 @@ def test_jobs_gives_the_same_findings_across_modules(tmp_path: Path) -> None:
 
 @fork_only
 def test_a_file_over_the_time_limit_is_reported_and_the_rest_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = engine._summarise_guarded
+    real = filework._summarise_guarded
 
     def slow(text, *args):  # type: ignore[no-untyped-def]
         if "STALL" in text:
             time.sleep(60)
         return real(text, *args)
 
-    monkeypatch.setattr(engine, "_summarise_guarded", slow)
+    monkeypatch.setattr(filework, "_summarise_guarded", slow)
     monkeypatch.setattr(parallel, "FILE_TIME_LIMIT", 1.0)
     monkeypatch.setattr(engine, "FILE_TIME_LIMIT", 1.0)
     (tmp_path / "good.py").write_text(GOOD)
@@ -88,7 +88,7 @@ def test_a_file_over_the_time_limit_is_reported_and_the_rest_checked(tmp_path: P
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no interval timers on this platform")
 def test_the_time_limit_also_holds_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = engine._summarise_guarded
+    real = filework._summarise_guarded
 
     def slow(text, *args):  # type: ignore[no-untyped-def]
         if "STALL" in text:
@@ -97,7 +97,7 @@ def test_the_time_limit_also_holds_in_one_process(tmp_path: Path, monkeypatch: p
                 pass
         return real(text, *args)
 
-    monkeypatch.setattr(engine, "_summarise_guarded", slow)
+    monkeypatch.setattr(filework, "_summarise_guarded", slow)
     monkeypatch.setattr(engine, "FILE_TIME_LIMIT", 1.0)
     (tmp_path / "good.py").write_text(GOOD)
     (tmp_path / "stall.py").write_text("# STALL\n" + GOOD)
@@ -108,7 +108,7 @@ def test_the_time_limit_also_holds_in_one_process(tmp_path: Path, monkeypatch: p
 
 @fork_only
 def test_a_crash_in_a_worker_costs_only_that_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = engine._summarise_guarded
+    real = filework._summarise_guarded
 
     def crashing(text, *args):  # type: ignore[no-untyped-def]
         if "CRASH" in text:
@@ -116,7 +116,7 @@ def test_a_crash_in_a_worker_costs_only_that_file(tmp_path: Path, monkeypatch: p
             os.kill(os.getpid(), signal.SIGSEGV)  # what a fault in native parser code looks like
         return real(text, *args)
 
-    monkeypatch.setattr(engine, "_summarise_guarded", crashing)
+    monkeypatch.setattr(filework, "_summarise_guarded", crashing)
     (tmp_path / "good.py").write_text(GOOD)
     (tmp_path / "crash.py").write_text("# CRASH\n" + GOOD)
     (tmp_path / "later.py").write_text(GOOD)
@@ -131,7 +131,7 @@ def test_an_internal_error_in_a_worker_costs_only_that_file(tmp_path: Path, monk
     def broken(*args):  # type: ignore[no-untyped-def]
         raise KeyError("bug")
 
-    monkeypatch.setattr(engine, "needs_summary", broken)
+    monkeypatch.setattr(filework, "needs_summary", broken)
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "b.py").write_text("y = 2\n")
     found = _diagnostics(["."], 2, tmp_path)

@@ -16,7 +16,7 @@ EXIT_INTERRUPTED = 130
 
 
 def add_parser(subparsers: "argparse._SubParsersAction") -> None:
-    from ..cli import add_config_options
+    from ..options import add_config_options
 
     parser = subparsers.add_parser(
         "verify", help="run flagged code and measure whether it is GIL-bound",
@@ -48,7 +48,7 @@ def add_parser(subparsers: "argparse._SubParsersAction") -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from ..cli import EXIT_CLEAN, EXIT_FINDINGS, UsageError, resolve_config
+    from ..options import EXIT_CLEAN, EXIT_FINDINGS, UsageError, resolve_config
     from . import report
     from .runner import Verifier
     from .settings import settings_from_config
