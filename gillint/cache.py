@@ -209,7 +209,8 @@ def code_fingerprint() -> str:
 
     digest = hashlib.sha256(("%s\0%d\0%s" % (__version__, SCHEMA, schema_fingerprint())).encode())
     package = Path(__file__).resolve().parent
-    sources = sorted((package / "analysis").glob("*.py")) + [package / name for name in ("engine.py", "filework.py", "parallel.py")]
+    sources = sorted((package / "analysis").glob("*.py"))
+    sources += [package / name for name in ("engine.py", "filework.py", "parallel.py")]
     for source in sources:
         try:
             digest.update(source.name.encode() + b"\0" + source.read_bytes())
