@@ -22,6 +22,8 @@ DEFAULT_EXCLUDE = (
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".eggs", "__pycache__", "build", "dist",
     "node_modules", "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".gillint_cache",
 )
+# Test code: files named like tests, and folders that hold them.
+DEFAULT_TEST_PATHS = ("test_*.py", "*_test.py", "tests", "test", "testing", "testing.py", "conftest.py")
 TARGET_VERSIONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.13t", "3.14t")
 CONFIDENCES = ("high", "low")
 CODE_PATTERN = re.compile(r"^GIL[0-9]{0,3}$")
@@ -43,6 +45,9 @@ class Config:
     min_iterations: int = 10_000
     max_depth: int = 8
     confidence: str = "high"
+    # Findings in these files are low confidence: threads in tests drive the code under test, and
+    # how fast the tests run is rarely what the project ships.  ``confidence = "low"`` shows them.
+    test_paths: Tuple[str, ...] = DEFAULT_TEST_PATHS
     knowledge: Tuple[Tuple[str, Mapping[str, Any]], ...] = ()
     follow_libraries: bool = True  # follow calls into pure-Python packages installed beside gillint
     library_paths: Tuple[str, ...] = ()  # more places to find the source of installed packages
@@ -122,6 +127,8 @@ def from_table(table: Mapping[str, Any], where: str, known_codes: Sequence[str],
             config.max_depth = _int(value, where, key, 0, 100)
         elif name == "confidence":
             config.confidence = _choice(value, where, key, CONFIDENCES)
+        elif name == "test-paths":
+            config.test_paths = _strings(value, where, key)
         elif name == "knowledge":
             if not isinstance(value, dict):
                 raise ConfigError("%s: knowledge must be a table with [[...knowledge.call]] entries" % where)

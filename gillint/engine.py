@@ -17,7 +17,7 @@ import os
 import re
 import stat
 import tokenize
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
@@ -444,6 +444,8 @@ class Engine:
         kept: List[Diagnostic] = []
         by_path: Dict[str, List[Diagnostic]] = {}
         for diagnostic in diagnostics:
+            if diagnostic.code != ERROR_CODE and self._in_tests(diagnostic.path):
+                diagnostic = replace(diagnostic, confidence=Confidence.LOW)
             if diagnostic.confidence == Confidence.LOW and self.config.confidence != "low":
                 continue
             if diagnostic.code != ERROR_CODE and self._per_file_ignored(diagnostic):
@@ -458,6 +460,19 @@ class Engine:
             kept.extend(errors + findings)
         unique = {(d.path, d.line, d.column, d.code, d.message): d for d in kept}
         return sorted(unique.values(), key=lambda d: d.sort_key)
+
+    def _in_tests(self, path: str) -> bool:
+        """Is ``path`` test code?  Folder names count only below the project (the configuration's
+        folder, else the working directory): a checkout under ``/srv/test/`` is not all tests."""
+        if not self.config.test_paths:
+            return False
+        absolute = Path(path).resolve()
+        below = absolute.name
+        for top in (self.config.root, Path.cwd()):
+            if top is not None and absolute.is_relative_to(top.resolve()):
+                below = absolute.relative_to(top.resolve()).as_posix()
+                break
+        return config_mod.matches(below, self.config.test_paths, None)
 
     def _per_file_ignored(self, diagnostic: Diagnostic) -> bool:
         for pattern, codes in self.config.per_file_ignores:

@@ -124,3 +124,32 @@ def test_the_prefilter_still_reports_syntax_errors_in_skipped_files(tmp_path: Pa
     result = lint_paths([tmp_path], Config())
     assert [(Path(d.path).name, d.code, d.line) for d in result.diagnostics] == [("plain.py", "GIL000", 1)]
     assert result.files_checked == 2
+
+
+def _remedy_for(call: str, import_line: str) -> str:
+    source = textwrap.dedent(
+        """
+        {imp}
+        from concurrent.futures import ThreadPoolExecutor
+
+        def task(body):
+            return {call}
+
+        def run(bodies):
+            with ThreadPoolExecutor(4) as pool:
+                return list(pool.map(task, bodies))
+        """
+    ).format(imp=import_line, call=call)
+    config = Config()
+    config.knowledge = (("test", {"call": [{"name": "mylib.crunch", "effect": "cpu", "reason": "r",
+                                            "blocks_loop": True}]}),)
+    found = lint_source(source, "remedy.py", config)
+    assert [d.code for d in found] == ["GIL102"]
+    return found[0].remedy_text
+
+
+def test_the_remedy_names_an_alternative_library_only_where_one_fits() -> None:
+    assert "`regex` module" in _remedy_for('re.findall(r"\\w+", body, re.M)', "import re")
+    assert "orjson" in _remedy_for("json.loads(body)", "import json")
+    other = _remedy_for("mylib.crunch(body)", "import mylib")
+    assert "regex" not in other and "orjson" not in other and "ProcessPoolExecutor" in other

@@ -80,6 +80,7 @@ def test_full_table_is_read(tmp_path: Path) -> None:
         ("verify = 3", "verify must be a table"),
         ("follow-libraries = \"yes\"", "follow-libraries must be true or false"),
         ("library-paths = \"vendor\"", "library-paths must be a list of strings"),
+        ("test-paths = \"tests\"", "test-paths must be a list of strings"),
     ],
 )
 def test_bad_values_name_the_file_and_key(tmp_path: Path, body: str, expected: str) -> None:
@@ -154,6 +155,24 @@ def test_config_drives_the_engine(tmp_path: Path) -> None:
     result = lint_paths([tmp_path], config)
     assert [Path(d.path).name for d in result.diagnostics] == ["work.py"]
     assert result.files_checked == 2
+
+
+@pytest.mark.parametrize("options, shown", [
+    ("", ["work.py"]),
+    ("confidence = \"low\"", ["work.py", "test_work.py", "conftest.py", "helpers.py"]),
+    ("test-paths = []", ["work.py", "test_work.py", "conftest.py", "helpers.py"]),
+    ("test-paths = [\"conftest.py\"]", ["work.py", "test_work.py", "helpers.py"]),
+])
+def test_findings_in_test_code_are_low_confidence(tmp_path: Path, options: str, shown: list) -> None:
+    project = tmp_path / "test" / "checkout"  # a folder called test above the project does not count
+    write(project / "app" / "work.py", THREAD_CODE)
+    write(project / "app" / "tests" / "test_work.py", THREAD_CODE)
+    write(project / "conftest.py", THREAD_CODE)
+    write(project / "testing" / "helpers.py", THREAD_CODE)
+    write(project / "pyproject.toml", "[tool.gillint]\n" + options + "\n")
+    result = lint_paths([project], load(project / "pyproject.toml", CODES))
+    assert sorted(Path(d.path).name for d in result.diagnostics) == sorted(shown)
+    assert result.files_checked == 4
 
 
 def test_target_version_free_threaded_changes_the_message(tmp_path: Path) -> None:

@@ -19,8 +19,9 @@ the call graph is followed to a bounded depth.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+import re
+from dataclasses import dataclass, field, replace
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from ..diagnostics import EvidenceStep, Location
 from .model import CallFact, FunctionSummary, LoopFact, ModuleSummary, Ref
@@ -79,6 +80,14 @@ class Work:
     steps: Tuple[EvidenceStep, ...] = ()  # from this function down to the heaviest work
     reason: str = ""  # what the last step does, for messages
     has_io: bool = False
+    # The names (of the function this work is seen from) whose data the heaviest work walks: the iterable
+    # of its loop, the arguments of its call.  A caller maps them to its own arguments, to tell
+    # ``for form in forms: parse(form)`` (one pass) from ``for q in queries: search(q, docs)`` (a product).
+    # None: not known.
+    driver: Optional[FrozenSet[str]] = None
+
+    def but(self, **changes: object) -> "Work":
+        return replace(self, **changes)  # type: ignore[arg-type]
 
     @property
     def is_cpu(self) -> bool:
@@ -232,7 +241,8 @@ class CostModel:
                 # over payload data is the exception: it is heavy however deep it is.
                 strength = min(strength, WEAK)
                 traits = traits | {"distant"}
-            return Work(inner.kind, strength, traits, steps, inner.reason, inner.has_io)
+            return Work(inner.kind, strength, traits, steps, inner.reason, inner.has_io,
+                        _translate_driver(callee, call, inner.driver, resolved.kind == "class"))
         name = resolved.name if resolved.kind in ("external", "external-instance") else ""
         entry = self.kb.call(name) if name else None
         if entry is not None:
@@ -240,7 +250,8 @@ class CostModel:
                 return LIGHT  # q.get(block=False), lock.acquire(timeout=0): asks and returns, never waits
             # a call the user's configuration describes, or one known to run long, is heavy by itself
             heavy = entry.blocks_loop or "[tool.gillint]" in entry.source
-            work = self._library_work(entry.effect, name, entry.reason, label, here, heavy)
+            work = self._library_work(entry.effect, name, entry.reason, label, here, heavy).but(
+                driver=frozenset(_argument_roots(call)))
             if work.is_cpu and _calls_back(call):
                 # sorted(xs, key=lambda x: ...), map(lambda ...): Python code runs for every item
                 work = Work(work.kind, work.strength, work.traits | {"callback"}, work.steps, work.reason)
@@ -312,6 +323,18 @@ class CostModel:
         step = EvidenceStep(label, "recursive call", here)
         return Work("cpu", STRONG, frozenset({"recursion"}), (step,), "recursion")
 
+    def library_target(self, module: ModuleSummary, resolved: Resolved, span: Tuple[int, int, int, int],
+                       label: str) -> Optional[Work]:
+        """A library callable handed to a worker as it is (``run_in_executor(None, parser.parse, text)``,
+        ``pool.submit(json.loads, body)``): its work is what the knowledge base says of it, when it says."""
+        if resolved.kind != "external" or not resolved.name:
+            return None
+        entry = self.kb.call(resolved.name)
+        if entry is None:
+            return None
+        heavy = entry.blocks_loop or "[tool.gillint]" in entry.source
+        return self._library_work(entry.effect, resolved.name, entry.reason, label, location(module, span), heavy)
+
     def _library_work(self, effect: str, name: str, reason: str, label: str, here: Location,
                       heavy: bool = False) -> Work:
         if effect == "light":
@@ -332,20 +355,26 @@ class CostModel:
         total = 1
         while index is not None:
             loop = function.loops[index]
-            bound = loop.bound
-            if bound is None and loop.bound_name:
-                bound = module.constants.get(loop.bound_name)
-            root = loop.iter_root
-            if bound is None and root and loop.iter_text in (root, root + ".items()", root + ".keys()", root + ".values()"):
-                # a literal collection bound to a local or module-level name
-                bound = function.sizes.get(root, module.sizes.get(root))
-            if bound is None and _structural(loop):
-                bound = STRUCTURE_SIZE
+            bound = self.own_bound(module, function, loop)
             if bound is None:
                 return None
             total *= bound
             index = loop.parent
         return total
+
+    @staticmethod
+    def own_bound(module: ModuleSummary, function: FunctionSummary, loop: LoopFact) -> Optional[int]:
+        """Iterations of the loop itself, whatever encloses it; None when data-dependent."""
+        bound = loop.bound
+        if bound is None and loop.bound_name:
+            bound = module.constants.get(loop.bound_name)
+        root = loop.iter_root
+        if bound is None and root and loop.iter_text in (root, root + ".items()", root + ".keys()", root + ".values()"):
+            # a literal collection bound to a local or module-level name
+            bound = function.sizes.get(root, module.sizes.get(root))
+        if bound is None and _structural(loop):
+            bound = STRUCTURE_SIZE
+        return bound
 
     def _loop_work(self, module: ModuleSummary, function: FunctionSummary, index: int, state: _LoopState,
                    child_cpu: List[Work], waits: Sequence[bool] = ()) -> Work:
@@ -368,7 +397,11 @@ class CostModel:
             best = max(heavy, key=lambda w: (w.strength, bool(w.traits & LOOP_TRAITS)))
             # a data loop around a callee that loops over data itself is nested work (O(n*m)): strong.
             # Around a callee that makes one GIL-holding call or recursion, it stays what the callee was.
-            product = large and bool(best.traits & LOOP_TRAITS) and not best.traits & {"distant", "flat"}
+            own = self.own_bound(module, function, loop)
+            # A loop that waits each iteration (awaits a response, reads a message) works on what each wait
+            # brought: that is one pass over the data as it arrives, not a product.
+            product = (large and not has_io and (own is None or own >= NESTED_OUTER_MINIMUM)
+                       and bool(best.traits & LOOP_TRAITS) and not best.traits & {"distant", "flat"})
             strength = STRONG if product else best.strength
             if has_io and (strength < STRONG or best.strength < STRONG):
                 # weak work next to a wait in every iteration (a few lines of each message
@@ -380,8 +413,11 @@ class CostModel:
                 return Work("io", 0, frozenset({"io", "mixed"}), state.io[0].steps, state.io[0].reason, True)
             note = "loop over %s" % _short(loop.iter_text) if loop.kind != "while" else "while loop"
             step = EvidenceStep(label, note, here)
-            traits = best.traits | ({"io"} if has_io else frozenset()) | ({"nested"} if product else frozenset())
-            return Work("cpu", strength, traits, (step,) + best.steps, best.reason, has_io or best.has_io)
+            # "flat" spoke of this loop's element; to the loops around this one, this loop is a pass over data
+            traits = (best.traits - {"flat"}) | ({"io"} if has_io else frozenset()) | (
+                {"nested"} if product else frozenset())
+            driver = None if best.driver is None else best.driver | set(_IDENTIFIER.findall(loop.iter_text))
+            return Work("cpu", strength, traits, (step,) + best.steps, best.reason, has_io or best.has_io, driver)
         if has_io:
             return Work("io", 0, frozenset({"io"}), state.io[0].steps, state.io[0].reason, True)
         if state.gil_calls and large:
@@ -391,7 +427,8 @@ class CostModel:
             step = EvidenceStep(label, "loop over %s" % _short(loop.iter_text), here)
             scale = self._scale(module, function, loop, iterations, waits)
             return Work("cpu", STRONG if scale else WEAK, best.traits | scale | {"looped-call"} | frozenset(loop.ops),
-                        (step,) + best.steps, best.reason)
+                        (step,) + best.steps, best.reason,
+                        driver=(best.driver or frozenset()) | set(_IDENTIFIER.findall(loop.iter_text)))
         if state.releases:
             return Work("releases", 0, frozenset({"releases"}), state.releases[0].steps, state.releases[0].reason)
         # Comparing (a search) or moving items between containers (building a list, filling a
@@ -417,7 +454,8 @@ class CostModel:
                 {"per-element"} if loop.per_element and iterations is None else frozenset())
             if "per-element" in traits:
                 reason = "%s works on every element of the data, one at a time, in pure Python" % what
-            return Work("cpu", STRONG if strong else WEAK, traits, (step,), reason)
+            return Work("cpu", STRONG if strong else WEAK, traits, (step,), reason,
+                        driver=frozenset(_IDENTIFIER.findall(loop.iter_text)))
         return LIGHT
 
     def _generator_work(self, module: ModuleSummary, function: FunctionSummary, loop: LoopFact,
@@ -477,8 +515,11 @@ class CostModel:
         if loop.parent < len(waits) and waits[loop.parent]:
             return False  # the outer loop waits each iteration: it is paced by I/O, not a product of data
         outer_loop = function.loops[loop.parent]
-        if loop.iter_root and loop.iter_root in outer_loop.targets:
+        if walks_outer_element(function, loop, outer_loop):
             return False  # ``for k, vs in d.items(): for v in vs`` walks one collection once: not a product
+        inner = self.own_bound(module, function, loop)
+        if inner is not None and inner < NESTED_OUTER_MINIMUM:
+            return False  # a few fixed items per element of the data: one pass over the data, times a constant
         outer = self.iterations(module, function, loop.parent)
         return outer is None or outer >= NESTED_OUTER_MINIMUM
 
@@ -503,6 +544,11 @@ class CostModel:
                     # links or children): weak.  Two or more (fib(n - 1) + fib(n - 2)) branch: strong.
                     effect = Work("cpu", WEAK, effect.traits | {"distant"}, effect.steps, effect.reason)
             state = states[call.loop] if call.loop is not None else top
+            if effect.kind == "cpu" and call.loop is not None and _works_on_element(function, call, effect.driver):
+                # ``for form in forms: parse(form)``: the callee's pass over one element, element after
+                # element, is one pass over the data, not a product
+                effect = Work(effect.kind, effect.strength, effect.traits | {"flat"}, effect.steps, effect.reason,
+                              effect.has_io)
             if effect.kind == "io":
                 state.io.append(effect)
             elif effect.kind == "releases":
@@ -516,7 +562,8 @@ class CostModel:
             if produced is not None and produced.kind == "io":
                 states[index].io.append(produced)
             elif produced is not None and produced.is_cpu:
-                states[index].heavy.append(produced)
+                # the generator's body runs once over the whole iteration, not once per item
+                states[index].heavy.append(produced.but(traits=produced.traits | {"flat"}))
             stream = self._stream(module, function, loop)
             if stream is not None:
                 states[index].io.append(Work("io", 0, frozenset({"io"}), (EvidenceStep(
@@ -536,8 +583,11 @@ class CostModel:
             parent = loops[index].parent
             if parent is not None:
                 if result.is_cpu and not loops[index].rare:
-                    if loops[index].iter_root and loops[index].iter_root in loops[parent].targets:
-                        # the inner loop walks the outer loop's own element: one pass, not a product
+                    own = self.own_bound(module, function, loops[index])
+                    if walks_outer_element(function, loops[index], loops[parent]) or (
+                            own is not None and own < NESTED_OUTER_MINIMUM):
+                        # the inner loop walks the outer loop's own element, or a few fixed items for each
+                        # element: one pass over the data, not a product of two collections
                         result = Work(result.kind, result.strength, result.traits | {"flat"}, result.steps,
                                       result.reason, result.has_io)
                     children_cpu[parent].append(result)
@@ -555,10 +605,11 @@ class CostModel:
         strong = [w for w in candidates if w.strength >= STRONG]
         if strong:
             best = strong[0]
-            return Work("cpu", STRONG, best.traits | ({"io"} if has_io else frozenset()), best.steps, best.reason, has_io)
+            return Work("cpu", STRONG, best.traits | ({"io"} if has_io else frozenset()), best.steps, best.reason, has_io,
+                        best.driver)
         if candidates and not has_io:
             best = candidates[0]
-            return Work("cpu", WEAK, best.traits, best.steps, best.reason)
+            return Work("cpu", WEAK, best.traits, best.steps, best.reason, driver=best.driver)
         if has_io and dispatches:
             # a worker loop that waits for jobs and runs whatever callable each job names: what it
             # spends its time on is the jobs' work, which is not known here; it is not I/O-bound
@@ -580,6 +631,87 @@ def is_generator(function: FunctionSummary) -> bool:
     """A plain generator function: calling it runs none of its body (a @contextmanager does run it)."""
     return bool(function.yields) and not function.is_async and not any(
         d.rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager") for d in function.decorators)
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Calls whose loops grow with a number rather than walk a part of it: ``for j in range(i)`` under
+# ``for i in range(n)`` is a triangle of n*n/2 iterations, not one pass.
+_COUNTING = ("range(", "itertools.count(", "itertools.product(", "itertools.combinations(", "itertools.permutations(")
+
+
+def walks_outer_element(function: FunctionSummary, inner: LoopFact, outer: LoopFact) -> bool:
+    """The inner loop walks a part of the outer loop's current element (``for form in forms: for field in
+    form.inputs``, or a value computed from it, ``parts = line.split(); for p in parts``): together the two
+    loops visit the data once, which is not a product of two collections."""
+    if not outer.targets or inner.iter_text.lstrip().startswith(_COUNTING):
+        return False
+    return bool(derived_names(function, outer.targets).intersection(_IDENTIFIER.findall(inner.iter_text)))
+
+
+def derived_names(function: FunctionSummary, roots: Sequence[str]) -> Set[str]:
+    """``roots`` and the local names computed from them, or from those, ... (flow-insensitive, 3 rounds)."""
+    derived = set(roots)
+    for _ in range(3):
+        grown = {name for values in (function.assigns, function.stores) for name, refs in values.items()
+                 if name not in derived and any(derived.intersection(_IDENTIFIER.findall(ref.text)) for ref in refs)}
+        if not grown:
+            break
+        derived |= grown
+    return derived
+
+
+def _works_on_element(function: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]]) -> bool:
+    """The data the callee walks (its ``driver``, or when that is not known every argument and the receiver
+    of a method) is the element of the loop the call is in or of a loop around it, a value computed from
+    one, or a literal: ``for form in forms: parse(form.text, strict=True)`` works on one element per call,
+    so the calls together make one pass over the data."""
+    targets: List[str] = []
+    index = call.loop
+    while index is not None:
+        targets += function.loops[index].targets
+        index = function.loops[index].parent
+    if not targets:
+        return False
+    roots = set(driver) if driver is not None else set(_argument_roots(call))
+    roots -= {"None", "True", "False"}
+    return bool(roots) and derived_names(function, targets).issuperset(roots)
+
+
+def _argument_roots(call: CallFact) -> List[str]:
+    """The first name of each argument, and the receiver of a method call (``line`` in ``line.split(sep)``)."""
+    roots = []
+    for ref in list(call.args) + [value for _, value in call.keywords]:
+        names = [n for n in _IDENTIFIER.findall(ref.text) if n not in ("None", "True", "False")]
+        if names:
+            roots.append(names[0])
+    if "." in call.raw:
+        roots.append(call.raw.split(".", 1)[0])
+    return roots
+
+
+def _translate_driver(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]],
+                      constructs: bool) -> Optional[FrozenSet[str]]:
+    """The callee's driver in the caller's names: the arguments given for the parameters it comes from."""
+    if driver is None:
+        return None
+    bound = bool(callee.class_name) and bool(callee.params) and callee.params[0] in ("self", "cls")
+    keywords = dict(call.keywords)
+    roots: Set[str] = set()
+    for index, param in enumerate(callee.params):
+        if not derived_names(callee, [param]).intersection(driver):
+            continue
+        if bound and index == 0:
+            if not constructs and "." in call.raw:
+                roots.add(call.raw.split(".", 1)[0])  # the receiver: its state is the data
+            continue
+        position = index - 1 if bound and (constructs or "." in call.raw) else index
+        ref = keywords.get(param) or (call.args[position] if 0 <= position < len(call.args) and position < callee.positional else None)
+        if ref is None:
+            if call.star_args:
+                return None
+            continue  # the default value: the same for every call
+        roots.update(n for n in _IDENTIFIER.findall(ref.text)[:1])
+    return frozenset(roots)
 
 
 def _structural(loop: LoopFact) -> bool:

@@ -57,13 +57,17 @@ class Facts:
         target can hold, the one with the heaviest work (``Thread(target=fast or slow)`` runs slow too)."""
         key = id(site)
         if key not in self._work:
-            found: List[Tuple[Work, Tuple[ModuleSummary, FunctionSummary]]] = []
+            found: List[Tuple[Work, Optional[Tuple[ModuleSummary, FunctionSummary]]]] = []
             for value in (site.targets or (site.target,))[:MAX_TARGETS]:
                 target = self.cost.resolve_callable(value)
                 if target is not None:
                     # a generator function run on a worker only makes a generator there: no work
                     work = LIGHT_WORK if is_generator(target[1]) else self.cost.work(*target)
                     found.append((work, target))
+                    continue
+                library = self.cost.library_target(site.module, value, site.span, site.target_text)
+                if library is not None:
+                    found.append((library, None))
             self._work[key] = max(found, key=lambda pair: _work_weight(pair[0])) if found else (Work("unknown"), None)
         return self._work[key]
 

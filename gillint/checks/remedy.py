@@ -28,9 +28,7 @@ def for_cpu_work(work: Work, name: str, free_threaded: bool = False) -> Tuple[Re
     if "gil-call" in traits and not traits & {"arithmetic", "string", "collection", "recursion"}:
         return (Remedy.PROCESSES,
                 "this library call holds the GIL for its whole run: run `%s` in a ProcessPoolExecutor or "
-                "multiprocessing.Pool instead, or use a library that releases the GIL (the `regex` module matches "
-                "with it released when given concurrent=True) or holds it for less time (orjson parses JSON several "
-                "times faster, though it keeps the GIL); %s" % (name, picklable_note(name)))
+                "multiprocessing.Pool instead%s; %s" % (name, _alternative(work), picklable_note(name)))
     if traits & {"arithmetic"} and not traits & {"string", "recursion"}:
         return (Remedy.VECTORISE,
                 "vectorise the arithmetic with numpy (array operations run in C and release the GIL, so threads then "
@@ -39,3 +37,14 @@ def for_cpu_work(work: Work, name: str, free_threaded: bool = False) -> Tuple[Re
     return (Remedy.PROCESSES,
             "run `%s` in a concurrent.futures.ProcessPoolExecutor or multiprocessing.Pool: each process has its own "
             "GIL; %s. On Python 3.13t/3.14t (free-threaded) threads would run it in parallel." % (name, picklable_note(name)))
+
+
+def _alternative(work: Work) -> str:
+    """A library that does the same call with less of the GIL, for the calls where one is well known."""
+    call = work.steps[-1].note.split(" ", 1)[0] if work.steps else ""
+    if call.startswith(("re.", ".match", ".search", ".findall", ".sub", ".finditer")):
+        return (", or use the `regex` module, which matches with the GIL released when given "
+                "concurrent=True")
+    if call.startswith(("json.", "simplejson.", "ujson.")):
+        return ", or parse with orjson (several times faster, though it keeps the GIL)"
+    return ""
