@@ -648,12 +648,22 @@ def walks_outer_element(function: FunctionSummary, inner: LoopFact, outer: LoopF
     return bool(derived_names(function, outer.targets).intersection(_IDENTIFIER.findall(inner.iter_text)))
 
 
+_COMPREHENSION = re.compile(r"^[\[({].*?\bfor\b(.*)[\])}]$", re.S)
+
+
+def _source_names(text: str) -> List[str]:
+    """The names a value is computed from; for a comprehension only its ``for ... in ...`` part, since
+    what it builds per item (``cls(text, apply(style))``) does not decide how many items there are."""
+    match = _COMPREHENSION.match(text.strip())
+    return _IDENTIFIER.findall(match.group(1) if match else text)
+
+
 def derived_names(function: FunctionSummary, roots: Sequence[str]) -> Set[str]:
     """``roots`` and the local names computed from them, or from those, ... (flow-insensitive, 3 rounds)."""
     derived = set(roots)
     for _ in range(3):
         grown = {name for values in (function.assigns, function.stores) for name, refs in values.items()
-                 if name not in derived and any(derived.intersection(_IDENTIFIER.findall(ref.text)) for ref in refs)}
+                 if name not in derived and any(derived.intersection(_source_names(ref.text)) for ref in refs)}
         if not grown:
             break
         derived |= grown
@@ -698,11 +708,13 @@ def _translate_driver(callee: FunctionSummary, call: CallFact, driver: Optional[
     keywords = dict(call.keywords)
     roots: Set[str] = set()
     for index, param in enumerate(callee.params):
-        if not derived_names(callee, [param]).intersection(driver):
-            continue
         if bound and index == 0:
-            if not constructs and "." in call.raw:
-                roots.add(call.raw.split(".", 1)[0])  # the receiver: its state is the data
+            # the receiver is the data when the loop walks its state (``for x in self.items``); values
+            # merely built with it (``cls(text)``) do not make it so
+            if param in driver and not constructs and "." in call.raw:
+                roots.add(call.raw.split(".", 1)[0])
+            continue
+        if not derived_names(callee, [param]).intersection(driver):
             continue
         position = index - 1 if bound and (constructs or "." in call.raw) else index
         ref = keywords.get(param) or (call.args[position] if 0 <= position < len(call.args) and position < callee.positional else None)
