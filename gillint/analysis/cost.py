@@ -367,7 +367,8 @@ class CostModel:
         """Iterations of the loop itself, whatever encloses it; None when data-dependent."""
         bound = loop.bound
         if bound is None and loop.bound_name:
-            bound = module.constants.get(loop.bound_name)
+            bound = module.constants.get(loop.bound_name) if "." not in loop.bound_name else _class_constant(
+                module, function, loop.bound_name)
         root = loop.iter_root
         if bound is None and root and loop.iter_text in (root, root + ".items()", root + ".keys()", root + ".values()"):
             # a literal collection bound to a local or module-level name
@@ -400,7 +401,8 @@ class CostModel:
             own = self.own_bound(module, function, loop)
             # A loop that waits each iteration (awaits a response, reads a message) works on what each wait
             # brought: that is one pass over the data as it arrives, not a product.
-            product = (large and not has_io and (own is None or own >= NESTED_OUTER_MINIMUM)
+            many = (iterations is None or iterations >= NESTED_OUTER_MINIMUM) and not loop.walk
+            product = (many and not has_io and (own is None or own >= NESTED_OUTER_MINIMUM)
                        and bool(best.traits & LOOP_TRAITS) and not best.traits & {"distant", "flat"})
             strength = STRONG if product else best.strength
             if has_io and (strength < STRONG or best.strength < STRONG):
@@ -724,6 +726,17 @@ def _translate_driver(callee: FunctionSummary, call: CallFact, driver: Optional[
             continue  # the default value: the same for every call
         roots.update(n for n in _IDENTIFIER.findall(ref.text)[:1])
     return frozenset(roots)
+
+
+def _class_constant(module: ModuleSummary, function: FunctionSummary, name: str) -> Optional[int]:
+    """``self.ATTEMPTS``, ``cls.ATTEMPTS`` or ``Client.ATTEMPTS``: an integer the class body assigns once."""
+    owner, attribute = name.split(".", 1)
+    klass = module.classes.get(function.class_name) if owner in ("self", "cls") else module.classes.get(owner)
+    values = klass.attrs.get(attribute, []) if klass is not None else []
+    if len(values) != 1 or values[0].scope:
+        return None
+    text = values[0].value.text.replace("_", "")
+    return int(text) if text.isdigit() else None
 
 
 def _structural(loop: LoopFact) -> bool:

@@ -501,6 +501,8 @@ class Summariser:
                 stop = positional[0] if len(positional) == 1 else positional[1]
                 if isinstance(stop, cst.Name):
                     return None, stop.value
+                if isinstance(stop, cst.Attribute) and dotted_name(stop).count(".") == 1:
+                    return None, dotted_name(stop)  # range(self.ATTEMPTS): a class constant, linked later
                 return None, ""
             if callee in ("enumerate", "reversed", "sorted", "list", "tuple", "set") and positional:
                 return self.iteration_bound(positional[0])
