@@ -273,3 +273,30 @@ def test_super_star_imports_generators_and_unknown_names(tmp_path: Path) -> None
     assert names(project.values(app, main, "fn")) == ["function:helper"]  # what the generator yields
     assert names(project.values(app, main, "dynamic"))[0].startswith("unknown:")  # a computed attribute name
     assert names(project.values(app, main, "nowhere"))[0].startswith("unknown:")
+
+
+def test_methods_resolve_in_c3_order_and_broken_hierarchies_terminate(tmp_path: Path) -> None:
+    project, mods = project_of(tmp_path, {"m.py": """
+        import asyncio
+        class Mixin:
+            def read(self): return "sync"
+        class AsyncMixin(Mixin):
+            async def read(self): return "async"
+        class Manager(Mixin):
+            pass
+        class AsyncManager(Manager, AsyncMixin):
+            pass
+        class Loop(Loop):
+            pass
+        class Odd(Mixin, AsyncMixin):  # no consistent order: Python refuses it, gillint goes on
+            pass
+        async def main():
+            await AsyncManager().read()
+    """})
+    module = mods["m.py"]
+    owner, method = project.method(module, module.classes["AsyncManager"], "read")
+    assert method.qualname == "AsyncMixin.read"  # depth first would find Mixin.read through Manager
+    assert [k.qualname for _, k in project.bases(module, module.classes["AsyncManager"])] == [
+        "Manager", "AsyncMixin", "Mixin"]
+    assert list(project.bases(module, module.classes["Loop"])) == []
+    assert {k.qualname for _, k in project.bases(module, module.classes["Odd"])} == {"Mixin", "AsyncMixin"}

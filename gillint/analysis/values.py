@@ -30,7 +30,7 @@ from __future__ import annotations
 import builtins
 import sys
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from ..knowledge import ExecutorEntry
 from .model import CallFact, ClassSummary, FunctionSummary, ModuleSummary, Ref
@@ -442,18 +442,45 @@ class ValueAnalysis:
         return found
 
     # ------------------------------------------------------------------ classes
-    def bases(self, module: ModuleSummary, klass: ClassSummary, _seen: Optional[set] = None) -> Iterator[Tuple[ModuleSummary, ClassSummary]]:
-        """Project base classes, depth first, each once."""
-        seen = _seen if _seen is not None else {(module.module, klass.qualname)}
+    def bases(self, module: ModuleSummary, klass: ClassSummary) -> Iterator[Tuple[ModuleSummary, ClassSummary]]:
+        """Project base classes in method resolution order (C3, as Python computes it), each once:
+        with ``class C(A, AsyncMixin)`` and ``class A(Mixin)``, ``class AsyncMixin(Mixin)``, a method
+        of AsyncMixin wins over Mixin's, which depth-first search would pick."""
+        yield from self._linearise(module, klass, frozenset())[1:]
+
+    def _direct_bases(self, module: ModuleSummary, klass: ClassSummary) -> List[Tuple[ModuleSummary, ClassSummary]]:
+        found = []
         for base in klass.bases:
-            for found in self.values(module, None, base):
-                if found.kind == "class" and found.klass is not None and found.module is not None:
-                    key = (found.module.module, found.klass.qualname)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    yield found.module, found.klass
-                    yield from self.bases(found.module, found.klass, seen)
+            for value in self.values(module, None, base):
+                if value.kind == "class" and value.klass is not None and value.module is not None:
+                    found.append((value.module, value.klass))
+                    break
+        return found
+
+    def _linearise(self, module: ModuleSummary, klass: ClassSummary,
+                   visiting: FrozenSet[Tuple[str, str]]) -> List[Tuple[ModuleSummary, ClassSummary]]:
+        here = (module.module, klass.qualname)
+        if here in visiting:
+            return [(module, klass)]  # a cycle in broken code: stop here
+        direct = [b for b in self._direct_bases(module, klass) if (b[0].module, b[1].qualname) != here]
+        sequences = [list(self._linearise(m, k, visiting | {here})) for m, k in direct] + [list(direct)]
+        result = [(module, klass)]
+        ident = lambda pair: (pair[0].module, pair[1].qualname)  # noqa: E731
+        while True:
+            sequences = [seq for seq in sequences if seq]
+            if not sequences:
+                break
+            head = next((seq[0] for seq in sequences
+                         if not any(ident(seq[0]) in {ident(p) for p in other[1:]} for other in sequences)), None)
+            if head is None:  # no consistent order (Python would refuse the class): depth first, each once
+                for seq in sequences:
+                    result += [p for p in seq if ident(p) not in {ident(r) for r in result}]
+                break
+            result.append(head)
+            for seq in sequences:
+                if ident(seq[0]) == ident(head):
+                    seq.pop(0)
+        return result
 
     def subclasses(self, module: ModuleSummary, klass: ClassSummary) -> List[Tuple[ModuleSummary, ClassSummary]]:
         """Project classes deriving from ``klass`` (directly or not), among the loaded modules."""
