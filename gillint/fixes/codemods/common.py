@@ -54,7 +54,12 @@ class Rewrite(cst.CSTTransformer):
             return updated_node
         body: List[cst.BaseStatement] = []
         for original, updated in zip(original_node.body, updated_node.body):
-            body.extend(self.insert_before.get(original, ()))
+            inserted = self.insert_before.get(original, ())
+            if inserted:
+                body.extend(inserted)
+                # what follows a module-level definition starts two blank lines down (PEP 8)
+                kept = [line for line in updated.leading_lines if line.comment is not None]
+                updated = updated.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()] + kept)
             body.append(updated)
         return updated_node.with_changes(body=body)
 
@@ -64,9 +69,39 @@ def with_imports(tree: cst.Module, add: Sequence[ImportItem] = (),
     """Add imports (where the module's imports are) and drop the given ones if nothing uses them now."""
     if add:
         tree = AddImportsVisitor(CodemodContext(), list(add)).transform_module(tree)
-    if remove:
-        tree = RemoveImportsVisitor(CodemodContext(), list(remove)).transform_module(tree)
+    for spec in remove:
+        tree = _remove_import(tree, spec)
     return tree
+
+
+def _remove_import(tree: cst.Module, spec: Tuple[str, Optional[str], Optional[str]]) -> cst.Module:
+    """Drop an import nothing uses any more; the comments above it stay, on the statement that follows."""
+    removed = RemoveImportsVisitor(CodemodContext(), [spec]).transform_module(tree)
+    if len(removed.body) == len(tree.body):
+        return removed  # the name was unused in a statement importing others too, or it is still used
+    index = next((i for i, statement in enumerate(tree.body) if _imports(statement, spec)), None)
+    if index is None or index + 1 >= len(tree.body):
+        return removed
+    statement, following = tree.body[index], tree.body[index + 1]
+    comments = [line for line in statement.leading_lines if line.comment is not None]
+    if not comments:
+        return removed
+    body = list(tree.body)
+    body[index] = statement.with_changes(leading_lines=[])
+    body[index + 1] = following.with_changes(leading_lines=list(statement.leading_lines) + list(following.leading_lines))
+    return RemoveImportsVisitor(CodemodContext(), [spec]).transform_module(tree.with_changes(body=body))
+
+
+def _imports(statement: cst.CSTNode, spec: Tuple[str, Optional[str], Optional[str]]) -> bool:
+    module, name, _ = spec
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.ImportFrom) and small.module is not None and dotted(small.module) == module \
+                and not isinstance(small.names, cst.ImportStar):
+            if any(dotted(alias.name) == name for alias in small.names):
+                return True
+    return False
 
 
 def import_of(source: SourceFile, local: str) -> Optional[Tuple[str, Optional[str], Optional[str]]]:

@@ -184,7 +184,7 @@ class BusyWaitToEvent(Fixer):
                         loops: SpinningLoops) -> Tuple[dict, List[str]]:
         attribute = flag.attr.value
         classes = self._receiver_classes(context, module, source, flag)
-        if len(classes) != 1:
+        if len(classes) != 1 or "?" in classes:
             raise NoFix("gillint cannot tell which class `%s` belongs to" % source.code(flag))
         klass = classes.pop()
         replace: Dict[cst.CSTNode, object] = {}

@@ -63,6 +63,9 @@ class ModuleLevelFunction(Fixer):
         if enclosing is not None:
             enclosing_summary = context.function_at(module, *source.span(enclosing)[:2])
             for free_name in free:
+                if site.family == "process" and enclosing_summary is not None and _process_shareable(
+                        context, module, enclosing_summary, free_name):
+                    continue
                 problem = context.data.name(module, enclosing_summary, free_name, 0) if enclosing_summary else None
                 if problem:
                     problems.append("the fixed call pickles `%s` too: %s" % (free_name, problem))
@@ -144,6 +147,13 @@ class ModuleLevelFunction(Fixer):
         if uses:
             raise NoFix("`%s` is also used at line %d; with new parameters those uses would break"
                         % (target.name.value, source.span(uses[0])[0]))
+
+
+def _process_shareable(context: FixContext, module, scope, name: str) -> bool:
+    """multiprocessing's queues, locks, events and shared values: made to be handed to a Process."""
+    values = context.project.values(module, scope, name)
+    return bool(values) and all(v.kind == "external-instance" and v.name.startswith("multiprocessing.")
+                                for v in values)
 
 
 def _decorated(target: Callable_) -> bool:
