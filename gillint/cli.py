@@ -122,8 +122,10 @@ def cmd_rule(args: argparse.Namespace) -> int:
     wanted = args.code.strip()
     for rule in all_rules():
         if wanted.upper() == rule.code or wanted == rule.name:
+            from .fixes.docs import with_fix_safety
+
             print("# %s %s\n" % (rule.code, rule.name))
-            print(rule.documentation())
+            print(with_fix_safety(rule.documentation(), rule.code))
             return EXIT_CLEAN
     raise UsageError("unknown rule %r (see `gillint rules`)" % wanted)
 
