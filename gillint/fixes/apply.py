@@ -13,7 +13,8 @@ is never changed (it is a GIL000 finding, and the run goes on).
 from __future__ import annotations
 
 import difflib
-import os
+import io
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -109,25 +110,16 @@ def fix_paths(paths: Sequence[Union[str, Path]], config: Optional[Config] = None
 
 
 def write_fixed(outcome: FixResult) -> List[str]:
-    """Write every changed file back (same encoding as read: UTF-8, or the file's own newline style)."""
+    """Write every changed file back in its own encoding (PEP 263 cookie, BOM) and line endings (the text
+    kept them)."""
     written = []
     for path in outcome.changed:
-        text = outcome.fixed[path]
-        newline = _newline(path)
-        data = text.replace("\n", newline) if newline != "\n" else text
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write(data)
+        with open(path, "rb") as handle:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(handle.read()).readline)
+        with open(path, "wb") as handle:
+            handle.write(outcome.fixed[path].encode(encoding))
         written.append(path)
     return written
-
-
-def _newline(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(65536)
-    except OSError:  # pragma: no cover - it was just read
-        return os.linesep
-    return "\r\n" if b"\r\n" in head else "\n"
 
 
 def summary_line(outcome: FixResult, diff_only: bool) -> Tuple[str, int]:

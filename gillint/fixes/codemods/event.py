@@ -270,23 +270,32 @@ def _method_name(source: SourceFile, node: cst.CSTNode) -> str:
     return function.name.value if function is not None else ""
 
 
+MAX_FILES_SEARCHED = 5000
+
+
 def _used_in_other_modules(context: FixContext, path: str, words: List[str]) -> str:
-    """The first other project module whose text mentions the flag, or ""."""
-    patterns = [re.compile(r"(?<![\w.])%s\b" % re.escape(w) if not w.startswith(".") else r"%s\b" % re.escape(w))
-                for w in words]
+    """The first other file of the project (its import roots, excludes applied) that imports the flag's module
+    and mentions the flag, or ""."""
+    from ...engine import iter_python_files
+
+    patterns = [re.compile(r"%s%s\b" % ("" if w.startswith(".") else r"\b", re.escape(w))) for w in words]
     here = Path(path).resolve()
-    for summary in list(context.project.modules.values()):
-        if Path(summary.path).resolve() == here:
+    module = context.module(path)
+    # a file that uses the flag imports its module (or the class holding it) somewhere
+    importer = re.compile(r"\bimport\b.*\b%s\b|\b%s\b.*\bimport\b" % ((re.escape(module.module.rsplit(".", 1)[-1]),) * 2)
+                          if module is not None else "")
+    roots = list(dict.fromkeys(context.project.roots)) or [here.parent]
+    for count, (found, error) in enumerate(iter_python_files(roots, context.config)):
+        if count >= MAX_FILES_SEARCHED:
+            return "one of the project's files (more than %d to search)" % MAX_FILES_SEARCHED
+        if error is not None or Path(found).resolve() == here:
             continue
-        if context.project.library_roots and any(str(Path(summary.path).resolve()).startswith(str(r))
-                                                 for r in context.project.library_roots):
-            continue
-        text = context.texts.get(summary.path)
+        text = context.texts.get(found)
         if text is None:
             try:
-                text = Path(summary.path).read_text(encoding="utf-8")
+                text = Path(found).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
-        if any(p.search(text) for p in patterns):
-            return summary.path
+        if importer.search(text) and any(p.search(text) for p in patterns):
+            return found
     return ""

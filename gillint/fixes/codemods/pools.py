@@ -99,8 +99,7 @@ def _binding(scope_node: cst.CSTNode, name: str) -> List[cst.Call]:
         def visit_Assign(self, node: cst.Assign) -> None:
             if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
                     and node.targets[0].target.value == name and isinstance(node.value, cst.Call):
-                found.append(node.value)
-                other.append(node.targets[0])
+                found.append(node.value)  # its target is counted by visit_AssignTarget
 
         def visit_For(self, node: cst.For) -> None:
             if any(n.value == name for n in names_in(node.target)):
