@@ -670,3 +670,123 @@ def test_fix_object_reports_what_it_is() -> None:
     fix = Fix("unsafe", "use a ProcessPoolExecutor", "why", (Edit(1, 2, "x\n"),))
     assert fix.available and fix.to_dict()["edits"] == [{"start_line": 1, "end_line": 2, "content": "x\n"}]
     assert not Fix("none", "t", "why").available
+
+
+def test_a_call_that_releases_the_gil_is_awaited_in_a_thread(tmp_path: Path) -> None:
+    how, why, fixed = one(tmp_path, """
+        import bcrypt
+
+
+        async def register(password):
+            digest = bcrypt.hashpw(password, bcrypt.gensalt(12))
+            return digest
+        """, "GIL301")
+    assert "await asyncio.to_thread(bcrypt.hashpw, password, bcrypt.gensalt(12))" in fixed and "import asyncio" in fixed
+    assert how == "unsafe" and "`bcrypt.gensalt(12)` may be changed by other coroutines" in why
+    how, why, fixed = one(tmp_path, """
+        import asyncio
+        import bcrypt
+
+
+        async def register(password, salt):
+            return bcrypt.hashpw(password, salt)
+        """, "GIL301")
+    assert how == "safe" and "return await asyncio.to_thread(bcrypt.hashpw, password, salt)" in fixed
+
+
+# ------------------------------------------------------------------------------------ the checks themselves
+
+class _Judge:
+    """DataCheck.expression with names answered from a table (no project needed for the shapes)."""
+
+    def __init__(self, names=None) -> None:
+        from gillint.fixes.safety import DataCheck
+
+        self.check = DataCheck.__new__(DataCheck)
+        self.names = names or {}
+
+    def __call__(self, text: str, iterable: bool = False) -> Optional[str]:
+        import libcst as cst
+
+        return self.check.expression(cst.parse_expression(text), lambda n: self.names.get(n, "unknown %s" % n),
+                                     iterable)
+
+
+@pytest.mark.parametrize("text", [
+    "1", "'a' 'b'", "f'{x}'", "1.5", "2j", "...", "True", "None", "[1, (2, 3), {4}]", "{'a': 1, **{}}",
+    "[c * 2 for c in 'abc' if c]", "{k: v for k, v in [(1, 2)]}", "-1 + 2 * 3", "not True or 1 < 2",
+    "'a' if 1 else 'b'", "'abc'[1:]", "sorted([3, 1], reverse=True)", "' '.join(['a', 'b'])", "'A'.lower()",
+])
+def test_plain_data_shapes(text: str) -> None:
+    assert _Judge()(text) is None
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("(c for c in 'abc')", "a generator cannot be pickled"),
+    ("lambda: 1", "a lambda cannot be pickled"),
+    ("obj.attr", "`obj.attr` holds plain data"),
+    ("make(**options)", "`**` arguments"),
+    ("os.getcwd()", "`os.getcwd(...)` returns plain data"),
+    ("data", "unknown data"),
+    ("helper()", "unknown helper()"),
+    ("[x async for x in y]", "unknown y"),
+    ("await thing", "cannot show that this expression is plain data"),
+    ("open('f').read().split()", "returns plain data"),
+])
+def test_not_plain_data(text: str, reason: str) -> None:
+    assert reason in (_Judge()(text) or "")
+
+
+def test_a_generator_is_fine_where_only_its_elements_are_sent() -> None:
+    assert _Judge()("(c * 2 for c in 'abc')", iterable=True) is None
+
+
+def test_side_effects_seen_in_a_function_body() -> None:
+    import libcst as cst
+
+    from gillint.fixes.safety import _Effects
+
+    def effects(source: str, params=("arg",)):
+        visitor = _Effects(params)
+        cst.parse_module(textwrap.dedent(source)).visit(visitor)
+        return visitor.problems
+
+    assert effects("""
+        def f(arg):
+            local = []
+            local.append(1)
+            x, *rest = 1, 2, 3
+            with open_thing() as handle:
+                pass
+            (y := 2)
+            for i in range(3):
+                local[i] = i
+            def inner():
+                SHARED.append(1)
+            g = lambda: SHARED.append(2)
+            class C:
+                SHARED.append(3)
+        """) == []  # nested definitions run only when called; the rest binds and changes locals
+    found = effects("""
+        def f(arg):
+            nonlocal other
+            arg.x = 1
+            del arg[0]
+            SHARED += 1
+            SHARED.y += 1
+            logging.info("x")
+            sys.stdout.write("y")
+        """)
+    assert any("nonlocal other" in p for p in found)
+    assert any("writes into its argument `arg`" in p for p in found)
+    assert any("deletes from its argument `arg`" in p for p in found)
+    assert any("updates `SHARED`" in p for p in found)
+    assert any("`logging.info`" in p for p in found) and any("`sys.stdout.write`" in p for p in found)
+    assert effects("""
+        def f(arg):
+            local = {}
+            local["k"] = arg
+            total: int = 0
+            total += 1
+            return local
+        """) == []
