@@ -213,3 +213,19 @@ def test_text_report_says_a_fix_is_available(run_gillint) -> None:
     assert "1 fixable with --fix." in done.stdout
     quiet = run_gillint("check", "--no-cache", "-q", str(EXAMPLES / "thread_pool_scores.py"))
     assert quiet.stdout.rstrip().endswith("[fix available]")
+
+
+@pytest.mark.slow
+def test_verify_sees_the_fixed_pool_leave_the_callers_gil_free(run_gillint) -> None:
+    """`gillint verify` on `rank` before and after the fix.  Before, its worker threads hold the GIL
+    (gil-bound; on a machine so loaded that the child barely gets a CPU, io-bound); after, the work runs
+    in processes and the caller waits with the GIL free (releases-gil, or io-bound under load): never
+    gil-bound.  The GIL share the probe measured falls with it.  No timing decides the outcome."""
+    found = {}
+    for label, path in (("before", EXAMPLES / "thread_pool_scores.py"), ("after", FIXED["thread_pool_scores.py"])):
+        done = run_gillint("verify", "--snippet", "%s::rank" % path, "--args", "400", "--progress", "never",
+                           "--format", "json", timeout=600)
+        (result,) = json.loads(done.stdout)["results"]
+        found[label] = (result["verdict"], result["gil_frac"])
+    assert found["before"][0] in ("gil-bound", "io-bound") and found["after"][0] in ("releases-gil", "io-bound"), found
+    assert found["before"][1] > found["after"][1], found
