@@ -258,6 +258,18 @@ def test_a_task_that_changes_only_its_own_objects_is_safe(tmp_path: Path) -> Non
          with ThreadPoolExecutor(2, "prefix") as pool:
              return pool.submit(score, "abc").result()
      """, "more than its size by position"),
+    ("""
+     def make_scorer(text):
+         total = score(text)
+         def scorer(other):
+             return total + score(other)
+         return scorer
+
+
+     def run():
+         with ThreadPoolExecutor() as pool:
+             return pool.submit(make_scorer, "abc" * 1000).result()
+     """, "returns a local function"),
 ])
 def test_no_thread_pool_fix_when_it_would_break(tmp_path: Path, body: str, reason: str) -> None:
     how, why, fixed = one(tmp_path, pool_program(body), "GIL102")

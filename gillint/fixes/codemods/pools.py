@@ -41,6 +41,9 @@ def task_problems(context: FixContext, module: ModuleSummary, scope: FunctionSum
             continue
         inner = value.inner if value.kind == "partial" else value
         if inner is not None and inner.kind == "function" and inner.function is not None and inner.module is not None:
+            result = result_problem(inner.function)
+            if result:
+                raise NoFix(result)
             effect = context.effects.problem(inner.module, inner.function)
             if effect:
                 problems.append(effect)
@@ -66,6 +69,15 @@ def task_problems(context: FixContext, module: ModuleSummary, scope: FunctionSum
     if call.star_args:
         problems.append("the call passes `*` or `**` arguments, which gillint cannot check")
     return _checked(problems)
+
+
+def result_problem(function: FunctionSummary) -> Optional[str]:
+    """Why the task's result could not be pickled back to the caller, when that is certain (a generator
+    function is never reported: on a worker it only makes a generator, which is no work)."""
+    for returned in function.returns:
+        if returned.kind == "lambda" or (returned.kind == "name" and returned.raw in function.local_defs):
+            return "`%s` returns a local function, which cannot be pickled back" % function.qualname
+    return None
 
 
 def _checked(problems: List[str]) -> List[str]:
