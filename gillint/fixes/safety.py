@@ -55,6 +55,9 @@ def callable_problem(value: Resolved) -> Optional[str]:
         return callable_problem(value.inner) if value.inner is not None else "a partial of an unknown callable"
     if value.kind == "external":
         return None  # a library's module-level function: pickled by its qualified name
+    if value.kind == "class" and value.klass is not None:
+        return ("`%s` is a class: the instance built in the worker process must pickle back, and gillint does not "
+                "check that" % value.klass.name)
     if value.kind != "function" or value.function is None:
         return "`%s` is not a function gillint can follow" % (value.name or value.kind)
     function = value.function
