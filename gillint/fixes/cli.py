@@ -20,6 +20,8 @@ from .apply import fix_paths, summary_line, write_fixed
 def run_fixes(paths, config: Config, *, unsafe: bool, diff_only: bool, cache, jobs: int,
               report: Callable[[object], None], exit_zero: bool, quiet: bool) -> int:
     outcome = fix_paths(paths, config, unsafe=unsafe, cache=cache, jobs=jobs)
+    if cache is not None and getattr(cache, "warning", None):
+        print("gillint: warning: %s" % cache.warning, file=sys.stderr)
     for error in outcome.result.diagnostics:
         if error.code == ERROR_CODE:
             print("gillint: %s: not fixed: %s" % (error.path, error.message), file=sys.stderr)
