@@ -802,3 +802,33 @@ def test_side_effects_seen_in_a_function_body() -> None:
             total += 1
             return local
         """) == []
+
+
+def test_a_suppressed_finding_is_not_fixed(tmp_path: Path) -> None:
+    path = tmp_path / "quiet.py"
+    path.write_text(pool_program("""
+        def run():
+            with ThreadPoolExecutor(4) as pool:
+                return list(pool.map(score, ["a" * 100]))  # noqa: GIL102
+        """), encoding="utf-8")
+    outcome = fix_paths([path], Config(root=tmp_path))
+    assert outcome.applied == 0 and outcome.changed == [] and outcome.result.diagnostics == []
+
+
+def test_fix_safety_sections_sit_before_the_references() -> None:
+    from gillint.fixes.docs import SAFETY, with_fix_safety
+
+    assert with_fix_safety("## What it does\nx\n\n## References\n- y", "GIL102").index("## Fix safety") < \
+        with_fix_safety("## What it does\nx\n\n## References\n- y", "GIL102").index("## References")
+    without_references = with_fix_safety("## What it does\nx", "GIL103")
+    assert without_references.startswith("## What it does\nx\n\n## Fix safety\n")
+    assert without_references.endswith(SAFETY["GIL103"].rstrip())
+    assert with_fix_safety("text", "GIL999") == "text"
+
+
+def test_offload_without_the_function_by_position_has_no_fix(tmp_path: Path) -> None:
+    how, why, _ = one(tmp_path, ASYNC_HEAD + textwrap.dedent("""
+        async def main(loop):
+            return await loop.run_in_executor(None, score, *["abc" * 1000])
+        """), "GIL302")
+    assert how == "none" and "`*` or `**` arguments" in why
