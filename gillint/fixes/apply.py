@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import os
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +42,11 @@ class FixResult:
     def diff(self) -> str:
         chunks = []
         for path in self.changed:
+            # a/ and b/ as git writes them (`patch -p1` applies the diff); an absolute path stays as it is
+            before, after = (path, path) if os.path.isabs(path) else ("a/%s" % path, "b/%s" % path)
             chunks.extend(difflib.unified_diff(self.original[path].splitlines(keepends=True),
                                                self.fixed[path].splitlines(keepends=True),
-                                               fromfile="a/%s" % path, tofile="b/%s" % path))
+                                               fromfile=before, tofile=after))
             if chunks and not chunks[-1].endswith("\n"):
                 chunks[-1] += "\n\\ No newline at end of file\n"
         return "".join(chunks)
