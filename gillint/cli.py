@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--cache-dir", metavar="DIR",
                        help="keep per-file results here (default: .gillint_cache in the project root)")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument("--fix", action="store_true", help="apply the safe fixes, then report what is left (docs/fixes.md)")
+    check.add_argument("--unsafe-fixes", action="store_true", help="with --fix or --diff: apply the unsafe fixes too")
+    check.add_argument("--diff", action="store_true",
+                       help="print the fixes as a unified diff and write nothing; exit 1 if a file would change")
 
     sub.add_parser("rules", help="list every rule", description="List every rule with its code, name and summary.")
     rule = sub.add_parser("rule", help="print a rule's documentation", description="Print one rule's documentation.")
@@ -60,7 +64,6 @@ def use_color(choice: str, stream) -> bool:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .engine import lint_paths
-    from .report import render
 
     from .cache import DiskCache, default_cache_dir
     from .parallel import available_cores
@@ -69,12 +72,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.no_cache and args.cache_dir:
         raise UsageError("--cache-dir and --no-cache cannot be used together")
     cache = None if args.no_cache else DiskCache(Path(args.cache_dir) if args.cache_dir else default_cache_dir(config.root))
-    result = lint_paths(args.paths or ["."], config, cache=cache, jobs=args.jobs or available_cores())
+    if args.unsafe_fixes and not (args.fix or args.diff):
+        raise UsageError("--unsafe-fixes needs --fix or --diff")
+    if args.fix or args.diff:
+        from .fixes.cli import run_fixes
+
+        return run_fixes(args.paths or ["."], config, unsafe=args.unsafe_fixes, diff_only=args.diff, cache=cache,
+                         jobs=args.jobs or available_cores(), report=lambda result: _report(args, result),
+                         exit_zero=args.exit_zero, quiet=args.quiet)
+    result = lint_paths(args.paths or ["."], config, cache=cache, jobs=args.jobs or available_cores(), fixes=True)
     if cache is not None and cache.warning:
         print("gillint: warning: %s" % cache.warning, file=sys.stderr)
     if result.files_checked == 0:
         print("gillint: warning: no Python files to check in %s (all excluded, or none there)"
               % ", ".join(args.paths or ["."]), file=sys.stderr)
+    _report(args, result)
+    if result.diagnostics and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _report(args: argparse.Namespace, result) -> None:  # type: ignore[no-untyped-def]
+    from .report import render
+
     stream = sys.stdout
     color = args.format == "text" and not args.output and use_color(args.color, stream)
     document = render(args.format, result, color=color, statistics=args.statistics, quiet=args.quiet)
@@ -85,9 +105,6 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise UsageError("cannot write %s: %s" % (args.output, exc.strerror or exc)) from None
     else:
         stream.write(document)
-    if result.diagnostics and not args.exit_zero:
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -105,8 +122,10 @@ def cmd_rule(args: argparse.Namespace) -> int:
     wanted = args.code.strip()
     for rule in all_rules():
         if wanted.upper() == rule.code or wanted == rule.name:
+            from .fixes.docs import with_fix_safety
+
             print("# %s %s\n" % (rule.code, rule.name))
-            print(rule.documentation())
+            print(with_fix_safety(rule.documentation(), rule.code))
             return EXIT_CLEAN
     raise UsageError("unknown rule %r (see `gillint rules`)" % wanted)
 

@@ -52,6 +52,7 @@ class Config:
     follow_libraries: bool = True  # follow calls into pure-Python packages installed beside gillint
     library_paths: Tuple[str, ...] = ()  # more places to find the source of installed packages
     verify: Mapping[str, Any] = field(default_factory=dict)
+    fix: Mapping[str, Any] = field(default_factory=dict)  # [tool.gillint.fix]: what the fixes may use
     path: Optional[Path] = None  # the pyproject.toml it came from
     root: Optional[Path] = None  # the directory of that file: patterns are relative to it
 
@@ -148,9 +149,24 @@ def from_table(table: Mapping[str, Any], where: str, known_codes: Sequence[str],
             if not isinstance(value, dict):
                 raise ConfigError("%s: verify must be a table" % where)
             config.verify = value
+        elif name == "fix":
+            config.fix = _fix_table(value, where)
         else:
             raise ConfigError("%s: unknown key %r (see docs/configuration.md)" % (where, key))
     return config
+
+
+def _fix_table(value: Any, where: str) -> Mapping[str, Any]:
+    """``[tool.gillint.fix]``: ``process-pool = "package.module:POOL"`` names the pool the asyncio fixes use."""
+    if not isinstance(value, dict):
+        raise ConfigError("%s: fix must be a table" % where)
+    for key, item in value.items():
+        if key.replace("_", "-") != "process-pool":
+            raise ConfigError("%s: unknown key %r in fix (see docs/fixes.md)" % (where, key))
+        if not isinstance(item, str) or not re.match(r"^[\w.]+:[\w.]+(\(\))?$", item):
+            raise ConfigError("%s: fix.process-pool must look like \"package.module:POOL\" or "
+                              "\"package.module:get_pool()\"" % where)
+    return {key.replace("_", "-"): item for key, item in value.items()}
 
 
 def find_pyproject(start: Path) -> Optional[Path]:

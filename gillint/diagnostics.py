@@ -89,6 +89,42 @@ class VerifyTarget:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace lines ``start_line`` up to (not including) ``end_line`` with ``content`` (1-based;
+    ``start_line == end_line`` inserts before that line).  Fixes are whole lines: diffs and SARIF
+    replacements read naturally, and two fixes conflict exactly when their lines overlap."""
+
+    start_line: int
+    end_line: int
+    content: str
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+# How far a fix can be trusted, as in ruff: ``safe`` keeps the program's behaviour and is applied by
+# --fix; ``unsafe`` may change it (the reason says how) and needs --unsafe-fixes; ``none``: no fix,
+# and the reason says why.
+SAFE, UNSAFE, NO_FIX = "safe", "unsafe", "none"
+
+
+@dataclass(frozen=True)
+class Fix:
+    applicability: str
+    title: str  # what the fix does, in a few words
+    reason: str = ""  # why it is unsafe, or why there is no fix
+    edits: Tuple[Edit, ...] = ()
+
+    @property
+    def available(self) -> bool:
+        return self.applicability in (SAFE, UNSAFE) and bool(self.edits)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"applicability": self.applicability, "title": self.title, "reason": self.reason,
+                "edits": [edit.to_dict() for edit in self.edits]}
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     code: str
     name: str
@@ -104,6 +140,7 @@ class Diagnostic:
     confidence: Confidence = Confidence.HIGH
     target: Optional[VerifyTarget] = None
     properties: Tuple[Tuple[str, Any], ...] = field(default=(), compare=False)
+    fix: Optional[Fix] = field(default=None, compare=False)  # only when fixes were asked for (gillint.fixes)
 
     @property
     def location(self) -> Location:
@@ -133,6 +170,7 @@ class Diagnostic:
             "evidence": [step.to_dict() for step in self.evidence],
             "target": self.target.to_dict() if self.target else None,
             "properties": dict(self.properties),
+            "fix": self.fix.to_dict() if self.fix is not None else None,
         }
 
 

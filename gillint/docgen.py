@@ -37,7 +37,9 @@ def render_rule(rule: "type[Rule]") -> str:
     lines: List[str] = [HEADER, "# %s %s\n" % (rule.code, rule.name), "\n", "%s.\n" % rule.summary.rstrip("."), "\n"]
     if not rule.default_enabled:
         lines.append("This rule is off by default: enable it with `extend-select = [\"%s\"]`.\n\n" % rule.code)
-    lines.append(rule.documentation() + "\n")
+    from .fixes.docs import with_fix_safety
+
+    lines.append(with_fix_safety(rule.documentation(), rule.code) + "\n")
     if rule.INVALID:
         lines.append("\n## Examples that are reported\n")
         for example in rule.INVALID:

@@ -247,8 +247,10 @@ class Engine:
     """One run: a knowledge base, a configuration, and the summaries it made."""
 
     def __init__(self, config: Optional[Config] = None, cache: Optional["SummaryCache"] = None,
-                 apply_noqa: bool = True, jobs: int = 1) -> None:
+                 apply_noqa: bool = True, jobs: int = 1, fixes: bool = False) -> None:
         self.config = config or default_config()
+        self.fixes = fixes  # attach to each finding its fix, or why there is none (gillint.fixes)
+        self.facts: Optional[Facts] = None
         self.cache = cache
         self.jobs = jobs  # >1: files are validated and summarised in that many worker processes
         self.time_limit = FILE_TIME_LIMIT
@@ -427,13 +429,17 @@ class Engine:
             self.prefetch(reported)
         diagnostics.extend(self.check(reported))
         result.diagnostics = self.finish(diagnostics)
+        if self.fixes and self.facts is not None:
+            from .fixes.plan import plan_fixes
+
+            result.diagnostics = plan_fixes(self.facts, result.diagnostics, self.texts, self.config)
         result.sources = {d.path: self.texts[d.path] for d in result.diagnostics if d.path in self.texts}
         return result
 
     def check(self, reported: List[ModuleSummary]) -> List[Diagnostic]:
         sites = StartFinder(self.project).find(reported)
         cost = CostModel(self.project, self.config.min_iterations, self.config.max_depth)
-        facts = Facts(reported, sites, cost, self.config)
+        facts = self.facts = Facts(reported, sites, cost, self.config)
         found: List[Diagnostic] = []
         for rule in enabled_rules(self.config):
             found.extend(rule.check(facts))
@@ -514,9 +520,10 @@ def lint_source(source: Union[str, bytes], path: str = "<string>", config: Optio
 
 
 def lint_paths(paths: Sequence[Union[str, Path]], config: Optional[Config] = None,
-               cache: Optional[SummaryCache] = None, jobs: int = 1) -> LintResult:
-    """Lint files and directories (recursively, with excludes); ``jobs`` worker processes (1: none)."""
-    engine = Engine(config, cache, jobs=jobs)
+               cache: Optional[SummaryCache] = None, jobs: int = 1, fixes: bool = False) -> LintResult:
+    """Lint files and directories (recursively, with excludes); ``jobs`` worker processes (1: none);
+    ``fixes``: each finding carries its fix (or why there is none)."""
+    engine = Engine(config, cache, jobs=jobs, fixes=fixes)
     return engine.run(read_paths(paths, engine.config))
 
 

@@ -111,8 +111,9 @@ def test_json_output_has_every_field(run_gillint, project: Path) -> None:
     (diagnostic,) = document["diagnostics"]
     assert set(diagnostic) == {
         "code", "name", "message", "path", "line", "column", "end_line", "end_column", "remedy", "remedy_text",
-        "confidence", "evidence", "target", "properties",
+        "confidence", "evidence", "target", "properties", "fix",
     }
+    assert diagnostic["fix"] is None  # GIL101 has no fix
     assert (diagnostic["path"], diagnostic["line"], diagnostic["column"]) == ("bad.py", 10, 1)
     assert diagnostic["end_column"] == 46
     step = diagnostic["evidence"][0]

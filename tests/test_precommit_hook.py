@@ -91,11 +91,11 @@ def _make_repo(repo: Path, files: Dict[str, str]) -> Path:
     return repo
 
 
-def _try_repo(repo: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
+def _try_repo(repo: Path, home: Path, *args: str, hook: str = "gillint") -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.update({"PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never", "NO_COLOR": "1"})
     env.pop("PRE_COMMIT", None)
-    command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "gillint", "--verbose", *args]
+    command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook, "--verbose", *args]
     return subprocess.run(command, cwd=str(repo), env=env, capture_output=True, text=True, timeout=900)
 
 
@@ -144,3 +144,29 @@ def test_hook_reports_a_broken_config_and_fails(tmp_path: Path, pre_commit_home:
     result = _try_repo(repo, pre_commit_home, "--files", "clean.py")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "unknown key 'selct'" in result.stdout
+
+
+def test_fix_hook_applies_the_safe_fix_fails_once_then_passes(tmp_path: Path, pre_commit_home: Path) -> None:
+    """`gillint-fix`: the first run rewrites the file and fails (pre-commit: files were modified); the
+    second run finds nothing left and passes.  A file with a syntax error is left as it was."""
+    hooks = {hook["id"]: hook for hook in yaml.safe_load(HOOKS.read_text(encoding="utf-8"))}
+    assert hooks["gillint-fix"]["entry"].split() == ["gillint", "check", "--fix"]
+    scores = (ROOT / "fixtures" / "_fixes" / "thread_pool_scores.py").read_text(encoding="utf-8")
+    fixed = (ROOT / "fixtures" / "_fixes" / "fixed" / "thread_pool_scores.py").read_text(encoding="utf-8")
+    broken = "def broken(:\n    pass\n"
+    repo = _make_repo(tmp_path / "repo", {"scores.py": scores, "broken.py": broken})
+    _git(repo, "add", "scores.py")
+
+    first = _try_repo(repo, pre_commit_home, "--files", "scores.py", hook="gillint-fix")
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "files were modified by this hook" in first.stdout
+    assert (repo / "scores.py").read_text(encoding="utf-8") == fixed
+
+    _git(repo, "add", "scores.py")
+    second = _try_repo(repo, pre_commit_home, "--files", "scores.py", hook="gillint-fix")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "Passed" in second.stdout
+
+    untouched = _try_repo(repo, pre_commit_home, "--files", "broken.py", hook="gillint-fix")
+    assert untouched.returncode == 1 and "broken.py: not fixed" in untouched.stdout, untouched.stdout
+    assert (repo / "broken.py").read_text(encoding="utf-8") == broken

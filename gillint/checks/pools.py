@@ -224,9 +224,12 @@ class UnpicklableProcessTarget(Rule):
     To run a callable in another process, `multiprocessing` and `ProcessPoolExecutor`
     pickle it by reference (module and qualified name). Lambdas and local functions have
     no importable name, so the call fails at run time with `PicklingError` /
-    `AttributeError: Can't pickle local object` under the `spawn` and `forkserver` start
-    methods — the default on macOS and Windows, and on Linux from Python 3.14. Code that
-    works on one machine breaks on another.
+    `AttributeError: Can't pickle local object`. A pool (`ProcessPoolExecutor`,
+    `multiprocessing.Pool`, `run_in_executor`) pickles every task it is given, so it fails
+    under every start method, `fork` included. A `multiprocessing.Process` target is
+    inherited by a forked child and pickled only under the `spawn` and `forkserver` start
+    methods — the default on macOS and Windows, and on Linux from Python 3.14 — so code
+    that works on one machine breaks on another.
 
     ## Example
     ```python
@@ -263,9 +266,12 @@ class UnpicklableProcessTarget(Rule):
             why = _unpicklable(facts, site.target)
             if why is None:
                 continue
-            message = "`%s` is %s: it cannot be pickled to reach %s, which fails under the spawn and forkserver " \
-                      "start methods (the default on macOS, Windows, and Linux from Python 3.14)" % (
-                          site.target_text, why, site.api)
+            if site.family == "process":  # a Process target is inherited, not pickled, under fork
+                how = ("which fails under the spawn and forkserver start methods (the default on macOS, Windows, "
+                       "and Linux from Python 3.14)")
+            else:
+                how = "which pickles every task it runs, so the call fails under every start method, fork included"
+            message = "`%s` is %s: it cannot be pickled to reach %s, %s" % (site.target_text, why, site.api, how)
             text = "define the function at module level and bind extra arguments with functools.partial"
             yield self.site_diagnostic(site, message, Remedy.PICKLABLE, text)
 

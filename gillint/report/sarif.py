@@ -90,7 +90,27 @@ def _result(d: Diagnostic, index: int) -> Dict[str, Any]:
         }]
     if d.target is not None:
         result["properties"]["verifyTarget"] = d.target.to_dict()
+    if d.fix is not None:
+        result["properties"]["fix"] = {"applicability": d.fix.applicability, "title": d.fix.title,
+                                       "reason": d.fix.reason}
+        if d.fix.available:
+            result["fixes"] = [_fix(d)]
     return result
+
+
+def _fix(d: Diagnostic) -> Dict[str, Any]:
+    """A SARIF fix: whole-line replacements (an empty deleted region at a line inserts before it)."""
+    assert d.fix is not None
+    replacements = []
+    for edit in d.fix.edits:
+        replacement: Dict[str, Any] = {"deletedRegion": {"startLine": edit.start_line, "startColumn": 1,
+                                                         "endLine": edit.end_line, "endColumn": 1}}
+        if edit.content:
+            replacement["insertedContent"] = {"text": edit.content}
+        replacements.append(replacement)
+    label = d.fix.title if d.fix.applicability == "safe" else "%s (unsafe: %s)" % (d.fix.title, d.fix.reason)
+    return {"description": {"text": label},
+            "artifactChanges": [{"artifactLocation": {"uri": _uri(d.path)}, "replacements": replacements}]}
 
 
 def sarif_document(result: LintResult) -> Dict[str, Any]:

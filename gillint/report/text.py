@@ -53,15 +53,28 @@ def format_one(diagnostic: Diagnostic, text: str, color: bool) -> List[str]:
         out.extend("  " + line for line in source_excerpt(diagnostic, text, color))
     if diagnostic.remedy_text:
         out.append("  %s %s" % (_paint("help:", GREEN, color), diagnostic.remedy_text))
+    if diagnostic.fix is not None:
+        from ..fixes.cli import fix_note
+
+        note = fix_note(diagnostic.fix.applicability, diagnostic.fix.title, diagnostic.fix.reason)
+        if note:
+            out.append("  %s" % _paint(note, DIM, color))
     return out
+
+
+def _fix_mark(diagnostic: Diagnostic) -> str:
+    fix = diagnostic.fix
+    if fix is None or not fix.available:
+        return ""
+    return " [fix available]" if fix.applicability == "safe" else " [unsafe fix available]"
 
 
 def render_text(result: LintResult, *, color: bool = False, statistics: bool = False, quiet: bool = False) -> str:
     out: List[str] = []
     for diagnostic in result.diagnostics:
         if quiet:
-            out.append("%s:%d:%d: %s %s" % (diagnostic.path, diagnostic.line, diagnostic.column, diagnostic.code,
-                                            diagnostic.message))
+            out.append("%s:%d:%d: %s %s%s" % (diagnostic.path, diagnostic.line, diagnostic.column, diagnostic.code,
+                                              diagnostic.message, _fix_mark(diagnostic)))
         else:
             out.extend(format_one(diagnostic, result.sources.get(diagnostic.path, ""), color))
             out.append("")
@@ -73,6 +86,10 @@ def render_text(result: LintResult, *, color: bool = False, statistics: bool = F
         found = len(result.diagnostics)
         summary = "Found %d finding%s in %d file%s checked." % (found, "" if found == 1 else "s", result.files_checked,
                                                              "" if result.files_checked == 1 else "s")
+        fixable = sum(1 for d in result.diagnostics if d.fix is not None and d.fix.available and
+                      d.fix.applicability == "safe")
+        if fixable:
+            summary += " %d fixable with --fix." % fixable
         if not found:
             summary = "All checked! %d file%s, no findings." % (result.files_checked, "" if result.files_checked == 1 else "s")
         out.append(_paint(summary, BOLD, color))
