@@ -645,9 +645,14 @@ def walks_outer_element(function: FunctionSummary, inner: LoopFact, outer: LoopF
     """The inner loop walks a part of the outer loop's current element (``for form in forms: for field in
     form.inputs``, or a value computed from it, ``parts = line.split(); for p in parts``): together the two
     loops visit the data once, which is not a product of two collections."""
-    if not outer.targets or inner.iter_text.lstrip().startswith(_COUNTING):
+    # A ``while`` loop's element is the cursor its test looks at, a name assigned again and again
+    # (``line = lines[i]``): ``while line: ... while continuation:`` with ``continuation`` computed from
+    # ``line`` moves one cursor through one sequence (a tokeniser), which is one pass.
+    targets = outer.targets or (tuple(n for n in _IDENTIFIER.findall(outer.iter_text)
+                                      if len(function.assigns.get(n, ())) >= 2) if outer.kind == "while" else ())
+    if not targets or inner.iter_text.lstrip().startswith(_COUNTING):
         return False
-    return bool(derived_names(function, outer.targets).intersection(_IDENTIFIER.findall(inner.iter_text)))
+    return bool(derived_names(function, targets).intersection(_IDENTIFIER.findall(inner.iter_text)))
 
 
 _COMPREHENSION = re.compile(r"^[\[({].*?\bfor\b(.*)[\])}]$", re.S)
