@@ -40,6 +40,7 @@ class Ref:
     text: str = ""
     is_none: bool = False
     keywords: Tuple[Tuple[str, "Ref"], ...] = ()  # for ``call``: the keyword arguments
+    gil_off: bool = False  # for ``call``: made in a branch that runs only when the GIL is disabled
 
 
 @dataclass
@@ -64,6 +65,7 @@ class CallFact:
     star_args: bool = False
     rare: bool = False  # inside an ``except`` handler: an error path
     func: Optional[Ref] = None  # the callee when it is not a dotted name (``make_pool().submit``, ``getattr(p, m)``)
+    gil_off: bool = False  # in a branch that runs only when the GIL is off (``if not sys._is_gil_enabled():``)
 
 
 @dataclass

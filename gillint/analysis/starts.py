@@ -61,6 +61,12 @@ class StartSite:
     target_ref: Optional[Ref] = None
     targets: Tuple[Resolved, ...] = ()  # every value the target can hold (``target`` is the most specific)
     via: str = ""  # "helper(fn)": the callable reaches the worker through this function's parameter
+    gil_off: bool = False  # started in a branch that runs only when the GIL is disabled
+
+    @property
+    def parallel_threads(self) -> bool:
+        """Threads started where the code has checked that the GIL is off: they run in parallel."""
+        return self.gil_off and self.worker == "thread"
 
 
 def _argument(call: CallFact, spec: Optional[ArgSpec], shift: int = 0) -> Optional[Ref]:
@@ -143,6 +149,7 @@ class StartFinder:
                 for call in function.calls:
                     if (call.args or call.keywords) and self.may_start(module, call):
                         for site in self.from_call(module, function, call):
+                            site.gil_off = site.gil_off or call.gil_off
                             sites.extend(self.forwarded(site))
             sites.extend(self.subclasses(module))
         return sites
@@ -161,6 +168,7 @@ class StartFinder:
                                       site.args_source, site.kwargs_source)
             derived.executor_api, derived.method = site.executor_api, site.method
             derived.via = "%s(%s)" % (function.name, ref.raw)
+            derived.gil_off = site.gil_off or call.gil_off
             found.extend(self.forwarded(derived, depth + 1))
         return found or [site]
 
@@ -185,8 +193,13 @@ class StartFinder:
         sites: Dict[Tuple[str, str], StartSite] = {}
         for callee in callees:
             site = self._from_callee(module, function, call, callee)
-            if site is not None:
-                sites.setdefault((site.api, site.worker), site)
+            if site is None:
+                continue
+            key = (site.api, site.worker)
+            if key in sites:  # runs without the GIL only if every such executor was made so
+                sites[key].gil_off = sites[key].gil_off and site.gil_off
+            else:
+                sites[key] = site
         return list(sites.values())
 
     def _from_callee(self, module: ModuleSummary, function: FunctionSummary, call: CallFact,
@@ -239,6 +252,7 @@ class StartFinder:
                                    entry.worker, target, args_source, kwargs_source)
             site.executor_api = entry.api
             site.method = callee.name
+            site.gil_off = callee.gil_off
             return site
         return None
 

@@ -178,6 +178,7 @@ class Summariser:
         # The iterable of a loop is evaluated before the loop: its work is not per iteration.
         self.in_iterable = 0
         self.in_handler = 0  # inside except handlers: error paths, rare by nature
+        self.gil_off = 0  # inside branches that run only when the GIL is disabled
         self.handler_stack: List[int] = []  # in_handler of the enclosing scopes (a def restarts the count)
 
     # ----------------------------------------------------------------- helpers
@@ -256,7 +257,7 @@ class Summariser:
                 return Ref("getattr", args=(owner, self.ref(attribute)), text=self.text(node))
             args = tuple(self.ref(arg) for arg in positional[:6])
             keywords = tuple((arg.keyword.value, self.ref(arg.value)) for arg in node.args[:8] if arg.keyword is not None)
-            return Ref("call", callee, args=args, text=self.text(node), keywords=keywords)
+            return Ref("call", callee, args=args, text=self.text(node), keywords=keywords, gil_off=self.gil_off > 0)
         if isinstance(node, cst.Lambda):
             return Ref("lambda", self.lambda_qualname(node), text=self.text(node))
         if isinstance(node, cst.Attribute):
@@ -741,7 +742,7 @@ class Summariser:
         if loop is not None and self.in_iterable:
             loop = self.function.loops[loop].parent  # the iterable is evaluated once, outside the loop
         fact = CallFact(raw=raw, method=method, nargs=len(positional), span=self.span(node), loop=loop,
-                        rare=self.in_handler > 0)
+                        rare=self.in_handler > 0, gil_off=self.gil_off > 0)
         if not raw and isinstance(node.func, (cst.Attribute, cst.Call)):
             fact.func = self.ref(node.func)
             if not method and fact.func.kind == "member":
@@ -777,6 +778,54 @@ _SKIPPED_FIELDS = frozenset({
 _FIELDS: Dict[type, Tuple[str, ...]] = {}
 # (node type, field) pairs whose subtree is a loop's iterable: evaluated once, before the loop.
 _ITERABLE_FIELDS = frozenset({(cst.For, "iter"), (cst.CompFor, "iter")})
+
+
+# How code asks whether the GIL is on: the interpreter (sys._is_gil_enabled), the build
+# (sysconfig's Py_GIL_DISABLED), or a helper or constant named for it (is_free_threaded(), NOGIL).
+_GIL_ON_WORDS = ("_is_gil_enabled", "gil_enabled")
+_GIL_OFF_WORDS = ("py_gil_disabled", "gil_disabled", "free_threaded", "freethreaded", "free_threading", "nogil")
+
+
+def gil_test(test: cst.BaseExpression, module: cst.Module) -> Optional[str]:
+    """"on" if ``test`` is true exactly when the GIL is enabled, "off" when exactly when it is disabled,
+    None when it is about something else."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = gil_test(test.expression, module)
+        return {"on": "off", "off": "on"}.get(inner or "")
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        literal = module.code_for_node(target.comparator).strip()
+        inner = gil_test(test.left, module)
+        if inner and literal in ("True", "False", "0", "1"):
+            negated = isinstance(target.operator, (cst.IsNot, cst.NotEqual)) != (literal in ("False", "0"))
+            return {"on": "off", "off": "on"}[inner] if negated else inner
+        return None
+    if not isinstance(test, (cst.Call, cst.Name, cst.Attribute)):
+        return None
+    text = module.code_for_node(test).lower()
+    if any(word in text for word in _GIL_ON_WORDS):
+        return "on"
+    if any(word in text for word in _GIL_OFF_WORDS):
+        return "off"
+    return None
+
+
+def _exits_when_gil_on(node: cst.If, module: cst.Module) -> bool:
+    """A guard clause: ``if <GIL enabled>:`` whose body always leaves the block, with no else."""
+    if node.orelse is not None or gil_test(node.test, module) != "on":
+        return False
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine) and last.body:
+        return isinstance(last.body[-1], (cst.Return, cst.Raise))
+    return isinstance(last, cst.With) and _ends_in_exit(last)
+
+
+def _ends_in_exit(node: cst.With) -> bool:
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    last = body[-1] if body else None
+    return isinstance(last, cst.SimpleStatementLine) and bool(last.body) and isinstance(
+        last.body[-1], (cst.Return, cst.Raise))
 
 
 def _walk_fields(cls: type) -> Tuple[str, ...]:
@@ -818,12 +867,22 @@ class _Walker:
                     self.visitor.in_iterable += 1
                     self.walk(value)
                     self.visitor.in_iterable -= 1
+                elif cls is cst.If and name in ("body", "orelse"):
+                    off = int(gil_test(node.test, self.visitor.module) == ("off" if name == "body" else "on"))
+                    self.visitor.gil_off += off
+                    self.walk(value)
+                    self.visitor.gil_off -= off
                 else:
                     self.walk(value)
             elif isinstance(value, (list, tuple)):
+                guarded = 0
                 for item in value:
                     if isinstance(item, cst.CSTNode):
                         self.walk(item)
+                        if isinstance(item, cst.If) and _exits_when_gil_on(item, self.visitor.module):
+                            guarded += 1  # ``if sys._is_gil_enabled(): return ...``: the rest runs without it
+                            self.visitor.gil_off += 1
+                self.visitor.gil_off -= guarded
         if leave is not None:
             leave(node)  # type: ignore[operator]
 

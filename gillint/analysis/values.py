@@ -89,6 +89,8 @@ class Resolved:
     # the constructor call of an exact instance (module, scope, call): its arguments are what this
     # object's attributes hold, not every caller's (one level of object sensitivity)
     ctor: Optional[tuple] = field(default=None, compare=False)
+    # an executor made in a branch that runs only when the GIL is disabled (its threads run in parallel)
+    gil_off: bool = field(default=False, compare=False)
 
     @property
     def is_unknown(self) -> bool:
@@ -99,7 +101,7 @@ class Resolved:
         return (self.kind, self.module.path if self.module else "", self.function.qualname if self.function else "",
                 self.klass.qualname if self.klass else "", self.name, self.bound, self.origin,
                 self.executor.name if self.executor is not None else "",
-                self.inner.key if self.inner is not None else ())
+                self.inner.key if self.inner is not None else (), self.gil_off)
 
 
 UNKNOWN = Resolved("unknown")
@@ -337,7 +339,8 @@ class ValueAnalysis:
         if kind in ("class", "instance") and current.klass is not None and current.module is not None:
             return self._class_member(current, attribute, own_only)
         if kind == "instance" and current.executor is not None:
-            return [Resolved("executor-method", name=attribute, executor=current.executor, origin=current.origin)]
+            return [Resolved("executor-method", name=attribute, executor=current.executor, origin=current.origin,
+                             gil_off=current.gil_off)]
         if kind == "class" and current.executor is not None:
             return [Resolved("external", name="%s.%s" % (current.name, attribute))]
         if kind == "external":
@@ -581,7 +584,8 @@ class ValueAnalysis:
                     origin: str = "") -> List[Resolved]:
         if callee.kind == "class":
             if callee.executor is not None:
-                return [Resolved("instance", name=callee.name, executor=callee.executor, origin=origin, exact=True)]
+                return [Resolved("instance", name=callee.name, executor=callee.executor, origin=origin, exact=True,
+                                 gil_off=ref.gil_off)]
             return [Resolved("instance", callee.module, klass=callee.klass, origin=origin, exact=True,
                              ctor=(module, function, ref))]
         if callee.kind == "external":

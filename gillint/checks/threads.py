@@ -18,7 +18,8 @@ class _CpuOnThreads(Rule):
 
     def check(self, facts: Facts) -> Iterable[Diagnostic]:
         for site in iter_sites(facts, self.families, ("thread",)):
-            yield from self.check_site(facts, site)
+            if not site.parallel_threads:
+                yield from self.check_site(facts, site)
 
     def check_site(self, facts: Facts, site: StartSite) -> Iterable[Diagnostic]:
         work, target = facts.target_work(site)
@@ -207,7 +208,7 @@ class CpuBoundThreadPoolTask(_CpuOnThreads):
 
     def check(self, facts: Facts) -> Iterable[Diagnostic]:
         for site in iter_sites(facts, self.families, ("thread",)):
-            if site.executor_api == "futures":
+            if site.executor_api == "futures" and not site.parallel_threads:
                 yield from self.check_site(facts, site)
 
     VALID = (
