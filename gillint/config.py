@@ -47,6 +47,7 @@ class Config:
     follow_libraries: bool = True  # follow calls into pure-Python packages installed beside gillint
     library_paths: Tuple[str, ...] = ()  # more places to find the source of installed packages
     verify: Mapping[str, Any] = field(default_factory=dict)
+    thread_shared: Tuple[str, ...] = ()  # classes and functions that callers share between threads (GIL4xx)
     path: Optional[Path] = None  # the pyproject.toml it came from
     root: Optional[Path] = None  # the directory of that file: patterns are relative to it
 
@@ -137,6 +138,8 @@ def from_table(table: Mapping[str, Any], where: str, known_codes: Sequence[str],
             config.follow_libraries = value
         elif name == "library-paths":
             config.library_paths = _strings(value, where, key)
+        elif name == "thread-shared":
+            config.thread_shared = _strings(value, where, key)
         elif name == "verify":
             if not isinstance(value, dict):
                 raise ConfigError("%s: verify must be a table" % where)

@@ -89,6 +89,11 @@ _ATTRIBUTE_ONLY = frozenset({"map", "submit", "apply", "starmap"})  # as bare na
 
 
 _THREAD_MODULES = ("threading", "_thread", "concurrent", "multiprocessing", "asyncio", "queue")
+# With the race rules (GIL4xx) on, the engine adds these to the names that make a file worth summarising:
+# a module that makes a lock or imports a threading module has touches of shared state to record.
+THREAD_AWARE = "<thread-aware>"
+RACE_TRIAGE_NAMES = frozenset({"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock",
+                               THREAD_AWARE})
 
 
 def _has_start_candidates(tree: ast.AST, names: frozenset) -> bool:
@@ -116,7 +121,7 @@ def _has_start_candidates(tree: ast.AST, names: frozenset) -> bool:
             imports_threads = imports_threads or any(a.name.split(".")[0] in _THREAD_MODULES for a in node.names)  # type: ignore[attr-defined]
         elif kind is ast.ImportFrom:
             imports_threads = imports_threads or (node.module or "").split(".")[0] in _THREAD_MODULES  # type: ignore[attr-defined]
-    return has_while and imports_threads
+    return imports_threads and (has_while or THREAD_AWARE in names)
 
 
 def needs_summary(text: str, path: str, prefilter: "re.Pattern[str]", start_names: frozenset) -> bool:
