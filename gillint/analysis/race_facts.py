@@ -195,6 +195,9 @@ class RaceRecorder:
 
     def visit_If(self, node: cst.If) -> None:
         self._push_check(node.test)
+        lock = _acquired(node.test)
+        if lock and self.in_function():  # ``if lock.acquire(False):`` holds it in the body
+            self.s.function.lock_regions.append((lock, self.s.span(node.body)))
 
     def leave_If(self, original_node: cst.If) -> None:
         self.frame.checks.pop()
@@ -290,6 +293,13 @@ def _dotted(node: cst.BaseExpression) -> str:
         return ""
     parts.append(node.value)
     return ".".join(reversed(parts))
+
+
+def _acquired(test: cst.BaseExpression) -> str:
+    """``lock.acquire(...)`` as an ``if`` test: the lock held in the body."""
+    if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "acquire":
+        return _dotted(test.func.value)
+    return ""
 
 
 def _targets(target: cst.BaseExpression) -> List[cst.BaseExpression]:

@@ -61,6 +61,8 @@ POOL_FAMILIES = ("executor", "to_thread", "run_in_executor")
 MAX_REACH = 400  # functions followed from one worker's target
 MAX_CALLER_DEPTH = 3  # private helpers "called with the lock held" are followed this many callers up
 CHANGES = ("write", "mutate", "rmw", "check-act")
+# a target started at several places may run on a different object at each: no evidence for its fields
+SEVERAL_PLACES = "the same target is started at several places"
 
 
 @dataclass(frozen=True)
@@ -361,7 +363,7 @@ class RaceAnalysis:
             if not worker.many:
                 for module, function in self._targets(worker.site):
                     if by_target.get((module.path, function.qualname), 0) > 1:
-                        worker.many = "the same target is started at several places"
+                        worker.many = SEVERAL_PLACES
         return workers
 
     def _targets(self, site: StartSite) -> List[Tuple[ModuleSummary, FunctionSummary]]:
@@ -442,7 +444,7 @@ class RaceAnalysis:
             # one object's fields: shared when one instance runs on several threads
             reaching = [w for w in reaching if w.receiver and self._runs_method_of(w, access.place)]
         for worker in reaching:
-            if worker.many:
+            if worker.many and not (access.place.kind == "field" and worker.many == SEVERAL_PLACES):
                 return "%s runs on several threads at once (%s)" % (worker.label, worker.many)
         if len(reaching) >= 2:
             return "workers %s and %s run it at the same time" % (reaching[0].label, reaching[1].label)
