@@ -114,6 +114,11 @@ def _inside(inner: Span, outer: Span) -> bool:
     return (outer[0], outer[1]) <= (inner[0], inner[1]) and (inner[2], inner[3]) <= (outer[2], outer[3])
 
 
+def _same_object(one: Worker, other: Worker) -> bool:
+    """Two workers on one object: bound methods of the same receiver, started in the same function."""
+    return one.receiver == other.receiver and one.site.function is other.site.function
+
+
 def _makes_lock(module: ModuleSummary) -> bool:
     return any(call.method in LOCK_CONSTRUCTORS for function in module.functions.values() for call in function.calls)
 
@@ -421,6 +426,11 @@ class RaceAnalysis:
             found = finder(access)
             if found:
                 return found
+        for other in self.changes(access.place, item_only=False):  # another worker changes it meanwhile
+            if other.function is not access.function:
+                found = self.pair_evidence(access, other)
+                if found:
+                    return found
         return ""
 
     def _configured(self, access: Access) -> str:
@@ -446,8 +456,10 @@ class RaceAnalysis:
         for worker in reaching:
             if worker.many and not (access.place.kind == "field" and worker.many == SEVERAL_PLACES):
                 return "%s runs on several threads at once (%s)" % (worker.label, worker.many)
-        if len(reaching) >= 2:
-            return "workers %s and %s run it at the same time" % (reaching[0].label, reaching[1].label)
+        for index, one in enumerate(reaching):
+            for other in reaching[index + 1:]:
+                if access.place.kind != "field" or _same_object(one, other):
+                    return "workers %s and %s run it at the same time" % (one.label, other.label)
         return ""
 
     def pair_evidence(self, first: Access, second: Access) -> str:
@@ -458,7 +470,7 @@ class RaceAnalysis:
             reaching_second = [w for w in reaching_second if w.receiver and self._runs_method_of(w, second.place)]
         for one in reaching_first:
             for other in reaching_second:
-                if one is not other:
+                if one is not other and (first.place.kind != "field" or _same_object(one, other)):
                     many = " (%s)" % other.many if other.many else ""
                     return "worker %s runs line %d while worker %s%s runs line %d" % (
                         one.label, first.line, other.label, many, second.line)
