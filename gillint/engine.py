@@ -260,7 +260,7 @@ class Engine:
         self.kb = knowledge.load(self.config.knowledge)
         self.prefilter = prefilter_pattern(self.kb)
         self.start_names = start_call_names(self.kb)
-        # the race rules need the facts of every module that makes a lock or imports threading
+        # the race rules need the facts of every module (see filework.EVERY_MODULE)
         self.races = any(rule.code.startswith("GIL4") for rule in enabled_rules(self.config))
         if self.races:
             self.start_names = self.start_names | RACE_TRIAGE_NAMES

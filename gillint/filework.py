@@ -89,11 +89,10 @@ _ATTRIBUTE_ONLY = frozenset({"map", "submit", "apply", "starmap"})  # as bare na
 
 
 _THREAD_MODULES = ("threading", "_thread", "concurrent", "multiprocessing", "asyncio", "queue")
-# With the race rules (GIL4xx) on, the engine adds these to the names that make a file worth summarising:
-# a module that makes a lock or imports a threading module has touches of shared state to record.
-THREAD_AWARE = "<thread-aware>"
-RACE_TRIAGE_NAMES = frozenset({"Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore", "allocate_lock",
-                               THREAD_AWARE})
+# With the race rules (GIL4xx) on, the engine adds this marker to the start names: every module is summarised,
+# since any module's touches of shared state can race (a library's threads are started by its users).
+EVERY_MODULE = "<every-module>"
+RACE_TRIAGE_NAMES = frozenset({EVERY_MODULE})
 
 
 def _has_start_candidates(tree: ast.AST, names: frozenset) -> bool:
@@ -121,7 +120,7 @@ def _has_start_candidates(tree: ast.AST, names: frozenset) -> bool:
             imports_threads = imports_threads or any(a.name.split(".")[0] in _THREAD_MODULES for a in node.names)  # type: ignore[attr-defined]
         elif kind is ast.ImportFrom:
             imports_threads = imports_threads or (node.module or "").split(".")[0] in _THREAD_MODULES  # type: ignore[attr-defined]
-    return imports_threads and (has_while or THREAD_AWARE in names)
+    return has_while and imports_threads
 
 
 def needs_summary(text: str, path: str, prefilter: "re.Pattern[str]", start_names: frozenset) -> bool:
@@ -129,11 +128,12 @@ def needs_summary(text: str, path: str, prefilter: "re.Pattern[str]", start_name
 
     A file with no start site, no coroutine and no polling loop in threaded code needs
     no libcst summary now (it is summarised later if a target lives in it)."""
-    if not prefilter.search(text):
+    every = EVERY_MODULE in start_names
+    if not every and not prefilter.search(text):
         _validate_only(text, path)
         return False
     tree = _validate_only(text, path)
-    return tree is None or _has_start_candidates(tree, start_names)
+    return tree is None or every or _has_start_candidates(tree, start_names)
 
 
 def _validate_only(text: str, path: str) -> Optional[ast.AST]:

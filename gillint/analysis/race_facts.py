@@ -49,11 +49,13 @@ def _end_after(span: Span, other: Span) -> bool:
 class _Frame:
     """One function being walked: its open checks and its open ``acquire()`` calls per block."""
 
-    __slots__ = ("checks", "blocks", "tied", "held", "reads")
+    __slots__ = ("checks", "blocks", "guards", "tied", "held", "reads")
 
     def __init__(self) -> None:
         self.checks: List[Tuple[Set[str], Span]] = []  # (places the test looks at, the test's span)
         self.blocks: List[List[Tuple[str, Span]]] = []  # per open block: (lock, where acquire() was)
+        # per open block: checks of guard clauses (``if pool: return pool``) that hold for the rest of it
+        self.guards: List[List[Tuple[Set[str], Span]]] = []
         self.tied: Dict[str, str] = {}  # local name -> the place it was read from (``v = cache.get(k)``)
         self.held = 0  # lock regions open at this point of the walk
         self.reads: Set[str] = set()
@@ -82,7 +84,8 @@ class RaceRecorder:
         text = self.s.text(node).split("\n", 1)[0]
         function.accesses.append(AccessFact(kind, place, span, text, item))
         if kind in ("write", "mutate", "rmw"):
-            for places, check in reversed(self.frame.checks):
+            open_checks = [check for block in self.frame.guards for check in block] + self.frame.checks
+            for places, check in reversed(open_checks):
                 if place in places and _end_after(span, check):
                     function.accesses.append(AccessFact("check-act", place, span, text, item, check))
                     break
@@ -158,12 +161,14 @@ class RaceRecorder:
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self.frame.blocks.append([])
+        self.frame.guards.append([])
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
         frame = self.frame
         if not frame.blocks:  # pragma: no cover - blocks always pair up
             return
         end = self.s.span(original_node)
+        frame.guards.pop()
         for lock, start in frame.blocks.pop():
             self.s.function.lock_regions.append((lock, (start[0], start[1], end[2], end[3])))
             frame.held -= 1
@@ -200,7 +205,9 @@ class RaceRecorder:
             self.s.function.lock_regions.append((lock, self.s.span(node.body)))
 
     def leave_If(self, original_node: cst.If) -> None:
-        self.frame.checks.pop()
+        check = self.frame.checks.pop()
+        if original_node.orelse is None and _leaves(original_node.body) and self.frame.guards:
+            self.frame.guards[-1].append(check)  # ``if cached: return cached`` guards the rest of the block
 
     def visit_While(self, node: cst.While) -> None:
         self._push_check(node.test)
@@ -293,6 +300,15 @@ def _dotted(node: cst.BaseExpression) -> str:
         return ""
     parts.append(node.value)
     return ".".join(reversed(parts))
+
+
+def _leaves(body: cst.BaseSuite) -> bool:
+    """A body that ends by leaving the block: ``return``, ``raise``, ``continue``, ``break``."""
+    statements = body.body
+    last = statements[-1] if statements else None
+    if isinstance(last, cst.SimpleStatementLine):
+        last = last.body[-1] if last.body else None
+    return isinstance(last, (cst.Return, cst.Raise, cst.Continue, cst.Break))
 
 
 def _acquired(test: cst.BaseExpression) -> str:

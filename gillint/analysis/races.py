@@ -422,7 +422,8 @@ class RaceAnalysis:
     # ------------------------------------------------------------------ evidence
     def evidence(self, access: Access) -> str:
         """Why the place of this touch is shared between threads ("" when nothing says it is)."""
-        for finder in (self._configured, self._worker_evidence, self._lock_evidence, self._module_evidence):
+        for finder in (self._configured, self._worker_evidence, self._lock_evidence, self._module_evidence,
+                       self._container_evidence):
             found = finder(access)
             if found:
                 return found
@@ -511,6 +512,23 @@ class RaceAnalysis:
             return ""  # a program that starts its own threads: which code they run is known, the workers decide
         return ("`%s` is a public function of a module that uses threads: the module-level state it touches "
                 "is shared by every thread that calls it" % access.function.name)
+
+    def _container_evidence(self, access: Access) -> str:
+        """A check-then-act or a walk over an object whose own methods take a lock: it is made to be shared, and
+        two of its calls are not one atomic step."""
+        if access.fact.kind not in ("check-act", "iterate"):
+            return ""
+        place = access.place
+        raw = access.fact.place
+        scope = access.function if place.kind != "global" else None
+        for value in self.project.values(access.module, scope, raw):
+            if value.kind == "instance" and value.klass is not None and value.module is not None:
+                if any(call.method in LOCK_CONSTRUCTORS for qualname in value.klass.methods.values()
+                       for call in value.module.functions[qualname].calls):
+                    return ("it holds a `%s`, whose own methods take a lock, so it is made to be shared between "
+                            "threads; but the check and the act are two calls, and another thread runs between them"
+                            % value.klass.name)
+        return ""
 
     # ------------------------------------------------------------------ candidates
     def candidates(self, kinds: Iterable[str]) -> Iterable[Access]:
