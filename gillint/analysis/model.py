@@ -111,6 +111,7 @@ class AccessFact:
     text: str = ""
     item: bool = False
     check: Optional[Span] = None
+    constant: bool = False  # a rebinding to a constant (``self._closed = True``, ``self.state = STOPPED``)
 
 
 @dataclass

@@ -76,18 +76,18 @@ class RaceRecorder:
     def in_function(self) -> bool:
         return self.s.function.qualname != ModuleSummary.MODULE_SCOPE
 
-    def add(self, kind: str, place: str, node: cst.CSTNode, item: bool = False) -> None:
+    def add(self, kind: str, place: str, node: cst.CSTNode, item: bool = False, constant: bool = False) -> None:
         if not place or not self.in_function():
             return
         function = self.s.function
         span = self.s.span(node)
         text = self.s.text(node).split("\n", 1)[0]
-        function.accesses.append(AccessFact(kind, place, span, text, item))
+        function.accesses.append(AccessFact(kind, place, span, text, item, constant=constant))
         if kind in ("write", "mutate", "rmw"):
             open_checks = [check for block in self.frame.guards for check in block] + self.frame.checks
             for places, check in reversed(open_checks):
                 if place in places and _end_after(span, check):
-                    function.accesses.append(AccessFact("check-act", place, span, text, item, check))
+                    function.accesses.append(AccessFact("check-act", place, span, text, item, check, constant))
                     break
 
     def places_read(self, node: cst.CSTNode) -> Set[str]:
@@ -248,7 +248,7 @@ class RaceRecorder:
                         and element.value in value_places)
                     if rmw and isinstance(node.value, cst.BooleanOperation):
                         rmw = False  # ``self.x = self.x or make()``: a lazy default, a check-then-act at most
-                    self.add("rmw" if rmw else "write", place, node)
+                    self.add("rmw" if rmw else "write", place, node, constant=not rmw and _is_constant(node.value))
         if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             source = _read_source(node.value)
             if source:
@@ -300,6 +300,15 @@ def _dotted(node: cst.BaseExpression) -> str:
         return ""
     parts.append(node.value)
     return ".".join(reversed(parts))
+
+
+def _is_constant(value: cst.BaseExpression) -> bool:
+    """A literal, None/True/False, or a name in capitals (``STATE_STOPPED``)."""
+    if isinstance(value, (cst.Integer, cst.Float, cst.SimpleString)):
+        return True
+    if isinstance(value, cst.Name):
+        return value.value in ("None", "True", "False") or (value.value.isupper() and len(value.value) > 1)
+    return False
 
 
 def _leaves(body: cst.BaseSuite) -> bool:

@@ -242,6 +242,8 @@ class UnlockedCheckThenAct(_RaceRule):
     def check(self, facts: Facts) -> Iterable[Diagnostic]:
         analysis = races(facts)
         for access in analysis.candidates(("check-act",)):
+            if access.fact.constant:
+                continue  # ``if self.running: self.running = False``: both threads store the same value
             evidence = analysis.evidence(access)
             if evidence:
                 check = access.fact.check
