@@ -163,11 +163,6 @@ class RaceAnalysis:
             qualname = ".".join(rest)
             if qualname in module.classes or qualname in module.functions:
                 self.config_shared[(module.path, qualname)] = name
-                if module not in self.modules and not self._is_library(module):
-                    self.modules.append(module)
-
-    def _is_library(self, module: ModuleSummary) -> bool:
-        return any(module.path.startswith(str(root)) for root in self.project.library_roots)
 
     def method_class(self, module: ModuleSummary, function: FunctionSummary) -> str:
         """The class whose ``self`` a function sees: its own, or its enclosing method's for a nested function."""
