@@ -107,7 +107,7 @@ class RaceRecorder:
                 tied = self.frame.tied.get(current.value)
                 if tied:
                     found.add(tied)
-            stack.extend(child for child in current.children if isinstance(child, cst.CSTNode))
+            stack.extend(_children(current))
         return found
 
     # ----------------------------------------------------------------- scopes
@@ -241,6 +241,9 @@ class RaceRecorder:
                         continue
                     if isinstance(element, cst.Name):
                         self.frame.tied.pop(element.value, None)
+                        if element.value not in self.s.function.global_names:
+                            self.add("write", place, node)  # a local, unless a nested function shares it
+                            continue
                     if value_places is None:
                         value_places = self.places_read(node.value)
                     rmw = place in value_places and "." in place or (
@@ -289,6 +292,20 @@ class RaceRecorder:
         if place and place not in self.frame.reads:
             self.frame.reads.add(place)
             self.add("read", place, node)
+
+
+def _children(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """The child nodes, read straight from the fields (libcst's ``children`` property re-walks the node)."""
+    from .summary import _walk_fields  # the summariser's field table: punctuation and whitespace left out
+
+    found: List[cst.CSTNode] = []
+    for name in _walk_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+    return found
 
 
 def _dotted(node: cst.BaseExpression) -> str:
@@ -371,5 +388,5 @@ def _reads_items(value: cst.BaseExpression, place: str) -> bool:
         if isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute) and current.func.attr.value in (
                 "get", "setdefault") and place_of(current.func.value) == place:
             return True
-        stack.extend(child for child in current.children if isinstance(child, cst.CSTNode))
+        stack.extend(_children(current))
     return False
