@@ -31,6 +31,8 @@ VIEW_METHODS = frozenset({"items", "keys", "values", "iteritems", "iterkeys", "i
 # Decorators that hold a lock around the whole method.
 LOCKING_DECORATOR_WORDS = ("synchron", "lock")
 RECEIVERS = ("self", "cls")
+# A handler for these after a ``try`` that read a place acts on a failed lookup: an EAFP check-then-act.
+LOOKUP_ERRORS = frozenset({"KeyError", "AttributeError", "IndexError", "LookupError"})
 
 
 def place_of(node: cst.BaseExpression) -> str:
@@ -49,7 +51,7 @@ def _end_after(span: Span, other: Span) -> bool:
 class _Frame:
     """One function being walked: its open checks and its open ``acquire()`` calls per block."""
 
-    __slots__ = ("checks", "blocks", "guards", "tied", "held", "reads")
+    __slots__ = ("checks", "blocks", "guards", "tied", "held", "reads", "trying")
 
     def __init__(self) -> None:
         self.checks: List[Tuple[Set[str], Span]] = []  # (places the test looks at, the test's span)
@@ -57,6 +59,7 @@ class _Frame:
         # per open block: checks of guard clauses (``if pool: return pool``) that hold for the rest of it
         self.guards: List[List[Tuple[Set[str], Span]]] = []
         self.tied: Dict[str, str] = {}  # local name -> the place it was read from (``v = cache.get(k)``)
+        self.trying: List[Tuple[Set[str], Span]] = []  # per open ``try``: the places its body reads
         self.held = 0  # lock regions open at this point of the walk
         self.reads: Set[str] = set()
 
@@ -213,6 +216,25 @@ class RaceRecorder:
         self._push_check(node.test)
 
     def leave_While(self, original_node: cst.While) -> None:
+        self.frame.checks.pop()
+
+    def visit_Try(self, node: cst.Try) -> None:
+        """``try: return cache[k]`` / ``except KeyError: cache[k] = v``: the handler acts on what the body checked."""
+        if self.in_function():
+            self.frame.trying.append((self.places_read(node.body), self.s.span(node.body)))
+
+    def leave_Try(self, original_node: cst.Try) -> None:
+        if self.in_function():
+            self.frame.trying.pop()
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        caught = node.type
+        names = [caught] if caught is not None and not isinstance(caught, cst.Tuple) else (
+            [el.value for el in caught.elements] if isinstance(caught, cst.Tuple) else [])
+        looks_up = any(_dotted(name).rsplit(".", 1)[-1] in LOOKUP_ERRORS for name in names)
+        self.frame.checks.append(self.frame.trying[-1] if looks_up and self.frame.trying else (set(), (0, 0, 0, 0)))
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
         self.frame.checks.pop()
 
     # ----------------------------------------------------------------- touches

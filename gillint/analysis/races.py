@@ -114,6 +114,11 @@ def _inside(inner: Span, outer: Span) -> bool:
     return (outer[0], outer[1]) <= (inner[0], inner[1]) and (inner[2], inner[3]) <= (outer[2], outer[3])
 
 
+def place_name(place: Place) -> str:
+    """How a lock held in this place is written: ``self._lock``, ``_lock``."""
+    return ("self.%s" if place.kind == "field" else "%s") % place.name
+
+
 def _same_object(one: Worker, other: Worker) -> bool:
     """Two workers on one object: bound methods of the same receiver, started in the same function."""
     return one.receiver == other.receiver and one.site.function is other.site.function
@@ -137,7 +142,7 @@ class RaceAnalysis:
         self.max_depth = max_depth
         self.shared_names = tuple(shared_names)
         self._lock_memo: Dict[Tuple[str, str, str], bool] = {}
-        self._under_memo: Dict[Tuple[str, str], Optional[frozenset]] = {}
+        self._under_memo: Dict[Tuple[str, str, bool], Optional[frozenset]] = {}
         self._init_memo: Dict[Tuple[str, str], bool] = {}
         self.config_shared: Dict[Tuple[str, str], str] = {}  # (path, qualname) -> the configured name
         self._add_configured()
@@ -259,22 +264,29 @@ class RaceAnalysis:
                 if all(_inside(span, region) for span in spans) and self.is_lock(module, function, lock)}
         return held | set(self.runs_under(module, function))
 
-    def runs_under(self, module: ModuleSummary, function: FunctionSummary, depth: int = 0) -> frozenset:
-        """The locks every caller of a private helper holds when it calls it (``with self._lock: self._evict()``)."""
-        key = (module.path, function.qualname)
+    def runs_under(self, module: ModuleSummary, function: FunctionSummary, depth: int = 0,
+                   intent: bool = False) -> frozenset:
+        """The locks every caller of a private helper holds when it calls it (``with self._lock: self._evict()``).
+        ``intent``: for the evidence that a lock guards a place, public methods count too, and so do the callers
+        in the same class (or module) other than constructors (``reset()`` called from ``__init__`` and, later,
+        under the class's own lock); another class's lock held around a call guards that class's state."""
+        key = (module.path, function.qualname, intent)
         if key in self._under_memo:
             return self._under_memo[key] or frozenset()
-        if not _is_private(function.name) or depth > MAX_CALLER_DEPTH:
+        if (not intent and not _is_private(function.name)) or depth > MAX_CALLER_DEPTH:
             return frozenset()
         self._under_memo[key] = None  # a cycle adds nothing
         common: Optional[Set[str]] = None
         for caller_module, caller, call in self.callers(module, function):
+            if intent and caller is not None and (self.init_only(caller_module, caller) or caller_module is not module
+                                                  or caller.class_name != function.class_name):
+                continue
             if caller is None:
                 common = set()
                 break
             held = {lock for lock, region in caller.lock_regions
                     if _inside(call.span, region) and self.is_lock(caller_module, caller, lock)}
-            held |= self.runs_under(caller_module, caller, depth + 1)
+            held |= self.runs_under(caller_module, caller, depth + 1, intent)
             common = held if common is None else common & held
             if not common:
                 break
@@ -484,11 +496,16 @@ class RaceAnalysis:
             if access.fact.kind == "iterate" or self.init_only(access.module, access.function):
                 continue
             locks = self.locks_at(access.module, access.function, access.fact.span)
+            locks |= self.runs_under(access.module, access.function, intent=True)
+            locks.discard(place_name(place))  # ``with self._lock:`` reads the lock: no evidence about it
             if locks:
                 return sorted(locks)[0], access
         return None
 
     def _lock_evidence(self, access: Access) -> str:
+        lazy = self._lazy_lock(access)
+        if lazy:
+            return lazy
         found = self.guard_of(access.place)
         if found is None:
             return ""
@@ -496,6 +513,18 @@ class RaceAnalysis:
         owner = "`%s`" % access.place.owner.rsplit(".", 1)[-1] if access.place.kind in ("field", "class") else "the module"
         return "%s guards it with `%s` elsewhere (line %d, in `%s`), so it is meant to be used from several threads" % (
             owner, lock, guarded.line, guarded.function.name)
+
+    def _lazy_lock(self, access: Access) -> str:
+        """The lock itself made lazily: the code that takes it elsewhere means threads share it."""
+        if access.fact.kind != "check-act" or access.fact.item:
+            return ""
+        name = place_name(access.place)
+        for other in self.accesses.get(access.place, ()):
+            for lock, region in other.function.lock_regions:
+                if lock == name:
+                    return "`%s` is taken as a lock at line %d (in `%s`), so threads share it and two can make it" % (
+                        name, region[0], other.function.name)
+        return ""
 
     def _module_evidence(self, access: Access) -> str:
         module = access.module
@@ -533,8 +562,10 @@ class RaceAnalysis:
             for access in accesses:
                 if access.fact.kind not in wanted or self.init_only(access.module, access.function):
                     continue
-                if access.module not in self.modules or self.is_safe_place(place, access):
+                if access.module not in self.modules:
                     continue
+                if self.is_safe_place(place, access) and (access.fact.kind != "check-act" or access.fact.item):
+                    continue  # a queue or a lock is made to be shared; making one lazily is not
                 if self.guarded(access):
                     continue
                 yield access
