@@ -111,7 +111,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
     from .checks.base import all_rules
 
     for rule in all_rules():
-        state = "" if rule.default_enabled else "  (off by default)"
+        state = "" if rule.default_enabled else (
+            "  (on for free-threaded targets)" if rule.free_threaded_default else "  (off by default)")
         print("%s  %-34s %s%s" % (rule.code, rule.name, rule.summary, state))
     return EXIT_CLEAN
 

@@ -53,6 +53,7 @@ class Config:
     library_paths: Tuple[str, ...] = ()  # more places to find the source of installed packages
     verify: Mapping[str, Any] = field(default_factory=dict)
     fix: Mapping[str, Any] = field(default_factory=dict)  # [tool.gillint.fix]: what the fixes may use
+    thread_shared: Tuple[str, ...] = ()  # classes and functions that callers share between threads (GIL4xx)
     path: Optional[Path] = None  # the pyproject.toml it came from
     root: Optional[Path] = None  # the directory of that file: patterns are relative to it
 
@@ -145,6 +146,8 @@ def from_table(table: Mapping[str, Any], where: str, known_codes: Sequence[str],
             config.follow_libraries = value
         elif name == "library-paths":
             config.library_paths = _strings(value, where, key)
+        elif name == "thread-shared":
+            config.thread_shared = _strings(value, where, key)
         elif name == "verify":
             if not isinstance(value, dict):
                 raise ConfigError("%s: verify must be a table" % where)

@@ -26,6 +26,7 @@ class Remedy(str, enum.Enum):
     EVENT = "event"  # threading.Event / Condition instead of spinning
     PICKLABLE = "picklable"  # make the callable importable so it can be pickled
     FREE_THREADED = "free-threaded"  # runs in parallel on a free-threaded build; check races
+    LOCK = "lock"  # hold one lock around every touch of shared state, or stop sharing it
     NONE = "none"  # nothing to change (errors, information)
 
 

@@ -35,7 +35,10 @@ Fix the file, or exclude it with `exclude` / `extend-exclude` in `[tool.gillint]
 
 def render_rule(rule: "type[Rule]") -> str:
     lines: List[str] = [HEADER, "# %s %s\n" % (rule.code, rule.name), "\n", "%s.\n" % rule.summary.rstrip("."), "\n"]
-    if not rule.default_enabled:
+    if not rule.default_enabled and rule.free_threaded_default:
+        lines.append("This rule is on when `target-version` names a free-threaded build (`\"3.13t\"`, `\"3.14t\"`); "
+                     "select it otherwise with `extend-select = [\"%s\"]`.\n\n" % rule.code)
+    elif not rule.default_enabled:
         lines.append("This rule is off by default: enable it with `extend-select = [\"%s\"]`.\n\n" % rule.code)
     from .fixes.docs import with_fix_safety
 
@@ -57,7 +60,7 @@ def render_index() -> str:
     lines.append("| [%s](%s.md) | %s | a file that could not be checked | always |\n" % (ERROR_CODE, ERROR_CODE, ERROR_NAME))
     for rule in all_rules():
         lines.append("| [%s](%s.md) | %s | %s | %s |\n" % (
-            rule.code, rule.code, rule.name, rule.summary, "on" if rule.default_enabled else "off"))
+            rule.code, rule.code, rule.name, rule.summary, "on" if rule.default_enabled else "free-threaded" if rule.free_threaded_default else "off"))
     return "".join(lines)
 
 

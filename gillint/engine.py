@@ -31,7 +31,7 @@ from .checks.base import Facts, Rule, all_rules
 from .config import Config
 from .diagnostics import ERROR_CODE, Confidence, Diagnostic, file_error
 from .filework import (  # noqa: F401 - re-exported: the engine's public names for reading files
-    MAX_NESTING_ERRORS, SourceError, _summarise_guarded, _validate_only, needs_summary, parse,
+    MAX_NESTING_ERRORS, RACE_TRIAGE_NAMES, SourceError, _summarise_guarded, _validate_only, needs_summary, parse,
 )
 from .parallel import FILE_TIME_LIMIT, FileRecord, Settings, Task, run_tasks
 from .suppress import filter_noqa
@@ -197,7 +197,9 @@ def library_roots(config: Config) -> List[Path]:
 
 def enabled_rules(config: Config) -> List[Rule]:
     rules = all_rules()
-    defaults = [r.code for r in rules if r.default_enabled]
+    free_threaded = config.target_version.endswith("t")
+    # the race rules (GIL4xx) are on by default when the target is a free-threaded build
+    defaults = [r.code for r in rules if r.default_enabled or (free_threaded and r.free_threaded_default)]
     return [r() for r in rules if config_mod.code_enabled(r.code, config.select, config.extend_select, config.ignore, defaults)]
 
 
@@ -260,6 +262,11 @@ class Engine:
         self.kb = knowledge.load(self.config.knowledge)
         self.prefilter = prefilter_pattern(self.kb)
         self.start_names = start_call_names(self.kb)
+        # the race rules need the facts of every module (see filework.EVERY_MODULE)
+        self.races = any(rule.code.startswith("GIL4") for rule in enabled_rules(self.config))
+        if self.races:
+            self.start_names = self.start_names | RACE_TRIAGE_NAMES
+        self.record_salt = self.kb.fingerprint + ("+races" if self.races else "")
         self.texts: Dict[str, str] = {}
         self.summaries: Dict[str, Optional[ModuleSummary]] = {}
         self.errors: Dict[str, SourceError] = {}
@@ -290,7 +297,7 @@ class Engine:
         missing: List[int] = []
         for index, task in enumerate(tasks):
             if self.cache is not None:
-                keys[index] = self.cache.key(self.kb.fingerprint, task.path, task.module_name, task.is_package, task.text)
+                keys[index] = self.cache.key(self.record_salt, task.path, task.module_name, task.is_package, task.text)
                 found = self.cache.get_record(keys[index])
                 if found is not None and (found.answers_triage() if task.triage else found.answers_summary()):
                     records[index] = found
@@ -331,7 +338,7 @@ class Engine:
             task = self._task(path, text if text is not None else read_file(file_path), triage=False)
         except SourceError:
             return None
-        record = self.cache.get_record(self.cache.key(self.kb.fingerprint, task.path, task.module_name,
+        record = self.cache.get_record(self.cache.key(self.record_salt, task.path, task.module_name,
                                                       task.is_package, task.text))
         if record is None or record.summary is None:
             return None

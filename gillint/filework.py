@@ -89,6 +89,10 @@ _ATTRIBUTE_ONLY = frozenset({"map", "submit", "apply", "starmap"})  # as bare na
 
 
 _THREAD_MODULES = ("threading", "_thread", "concurrent", "multiprocessing", "asyncio", "queue")
+# With the race rules (GIL4xx) on, the engine adds this marker to the start names: every module is summarised,
+# since any module's touches of shared state can race (a library's threads are started by its users).
+EVERY_MODULE = "<every-module>"
+RACE_TRIAGE_NAMES = frozenset({EVERY_MODULE})
 
 
 def _has_start_candidates(tree: ast.AST, names: frozenset) -> bool:
@@ -124,11 +128,12 @@ def needs_summary(text: str, path: str, prefilter: "re.Pattern[str]", start_name
 
     A file with no start site, no coroutine and no polling loop in threaded code needs
     no libcst summary now (it is summarised later if a target lives in it)."""
-    if not prefilter.search(text):
+    every = EVERY_MODULE in start_names
+    if not every and not prefilter.search(text):
         _validate_only(text, path)
         return False
     tree = _validate_only(text, path)
-    return tree is None or _has_start_candidates(tree, start_names)
+    return tree is None or every or _has_start_candidates(tree, start_names)
 
 
 def _validate_only(text: str, path: str) -> Optional[ast.AST]:

@@ -90,6 +90,33 @@ class LoopFact:
 
 
 @dataclass
+class AccessFact:
+    """A touch of state that may be shared between threads, for the race rules (GIL4xx).
+
+    ``place`` is the state as written: ``self.hits`` (a field), ``cls.count`` / ``Registry.count``
+    (a class attribute), ``cache`` (a name that is not local: a module global or a closure's).
+    kind:
+      ``write``     the place is rebound (``self.x = v``; ``n = v`` after ``global n``)
+      ``mutate``    the object it holds is changed (``cache[k] = v``, ``del cache[k]``, ``items.append(x)``)
+      ``rmw``       read-modify-write of the place or of one of its items (``self.hits += 1``,
+                    ``d[k] = d.get(k, 0) + 1``)
+      ``check-act`` the place is written or mutated in the body of an ``if``/``while`` that tested it;
+                    ``check`` is the test's span
+      ``iterate``   a ``for`` loop or comprehension walks it (``for k in self.jobs.items()``)
+      ``read``      read inside a lock region (the evidence that a lock guards it)
+    ``item``: the access goes through the place's contents (``d[k] += 1``, ``items.pop(0)``), not a rebinding.
+    """
+
+    kind: str
+    place: str
+    span: Span
+    text: str = ""
+    item: bool = False
+    check: Optional[Span] = None
+    constant: bool = False  # a rebinding to a constant (``self._closed = True``, ``self.state = STOPPED``)
+
+
+@dataclass
 class FunctionSummary:
     qualname: str  # dotted inside the module: "Worker.run", "outer.inner", "main.<lambda:12:8>"
     name: str
@@ -113,6 +140,11 @@ class FunctionSummary:
     sizes: Dict[str, int] = field(default_factory=dict)  # locals bound to literal collections: their lengths
     awaits: int = 0
     decorators: Tuple[str, ...] = ()
+    # for the race rules: touches of non-local state, and the regions where a lock is held
+    # (``with self._lock:``, ``lock.acquire()`` .. ``lock.release()``, a ``@synchronized`` method)
+    accesses: List[AccessFact] = field(default_factory=list)
+    lock_regions: List[Tuple[str, Span]] = field(default_factory=list)
+    global_names: Tuple[str, ...] = ()  # ``global n``, ``nonlocal n``
 
 
 @dataclass

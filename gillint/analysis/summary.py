@@ -16,6 +16,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .model import AttrValue, CallFact, ClassSummary, FunctionSummary, LoopFact, ModuleSummary, Ref, Span
+from .race_facts import RaceRecorder
 
 # Methods that put a value into the container they are called on: ``q.put(job)``, ``xs.append(x)``.
 PUT_METHODS = frozenset({"put", "put_nowait", "append", "appendleft", "add", "insert", "setdefault"})
@@ -828,6 +829,17 @@ def _ends_in_exit(node: cst.With) -> bool:
         last.body[-1], (cst.Return, cst.Raise))
 
 
+def _chain(handlers: List[object]) -> object:
+    """One handler for a node type: None, the only one, or each in turn."""
+    if len(handlers) <= 1:
+        return handlers[0] if handlers else None
+
+    def each(node: cst.CSTNode) -> None:
+        for handler in handlers:
+            handler(node)  # type: ignore[operator]
+    return each
+
+
 def _walk_fields(cls: type) -> Tuple[str, ...]:
     fields = _FIELDS.get(cls)
     if fields is None:
@@ -844,15 +856,19 @@ class _Walker:
     transformers); reading needs none of that, and this walk is several times faster.
     """
 
-    def __init__(self, visitor: "Summariser") -> None:
+    def __init__(self, visitor: "Summariser", *riders: object) -> None:
         self.visitor = visitor
+        self.riders = riders  # more visitors called after the summariser's visit_ and before its leave_
         self.visits: Dict[type, object] = {}
         self.leaves: Dict[type, object] = {}
 
     def _handlers(self, cls: type) -> Tuple[object, object]:
         if cls not in self.visits:
-            self.visits[cls] = getattr(self.visitor, "visit_" + cls.__name__, None)
-            self.leaves[cls] = getattr(self.visitor, "leave_" + cls.__name__, None)
+            name = cls.__name__
+            visits = [getattr(v, "visit_" + name, None) for v in (self.visitor,) + self.riders]
+            leaves = [getattr(v, "leave_" + name, None) for v in self.riders[::-1] + (self.visitor,)]
+            self.visits[cls] = _chain([h for h in visits if h is not None])
+            self.leaves[cls] = _chain([h for h in leaves if h is not None])
         return self.visits[cls], self.leaves[cls]
 
     def walk(self, node: cst.CSTNode) -> None:
@@ -894,6 +910,6 @@ def summarise(module: cst.Module, path: str, module_name: str, is_package: bool)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     visitor = Summariser(module, summary)
     visitor.positions = wrapper.resolve(PositionProvider)
-    _Walker(visitor).walk(wrapper.module)
+    _Walker(visitor, RaceRecorder(visitor)).walk(wrapper.module)
     summary.functions[ModuleSummary.MODULE_SCOPE] = visitor.module_function
     return summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-FAMILY_MODULES = ("threads", "pools", "asyncio_rules")
+FAMILY_MODULES = ("threads", "pools", "asyncio_rules", "races")
 
 
 def load_all() -> None:

@@ -82,6 +82,7 @@ class Rule:
     summary: ClassVar[str]  # one line, for rule lists and SARIF shortDescription
     remedy: ClassVar[Remedy]
     default_enabled: ClassVar[bool] = True
+    free_threaded_default: ClassVar[bool] = False  # on by default when target-version is "3.13t"/"3.14t"
     VALID: ClassVar[Sequence[Example]] = ()
     INVALID: ClassVar[Sequence[Example]] = ()
 
