@@ -502,6 +502,7 @@ def measure_window(duration, tick, idle, worker_tids, sample_overlap=False):
         "wakes": wakes,
         "probe_queued": round(queued, 5),
         "probe_queued_whole": round(whole, 5),  # the window's queue time, before attributing it to wake-ups
+        "lost": round(lost, 5),
         "queue_corrected": probe_before is not None,
     }
     if overlap is not None:
