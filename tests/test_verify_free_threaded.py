@@ -2,7 +2,7 @@
 that turns it back on.
 
 The interpreter comes from free_threaded_support.py (CI builds or reuses it; without one
-these tests skip and say why).  Timings decide nothing here: the verdict with the GIL
+these tests skip and say why; all but the import test are marked slow).  Timings decide nothing here: the verdict with the GIL
 forced on, whether the GIL came back on and which module did it are checked; scaling
 only where the figures are robust on a busy machine (a "does not scale" with the GIL
 back on), otherwise only that it is not judged wrongly.
@@ -18,8 +18,6 @@ from pathlib import Path
 import pytest
 
 from free_threaded_support import NO_INTERPRETER, build_extension, compiler_problem, free_threaded_python
-
-pytestmark = pytest.mark.slow
 
 CRUNCH = """\
 def crunch(n):
@@ -43,6 +41,7 @@ def _verify(run_gillint, cwd: Path, module: Path, args: str, python: str, fmt: s
                        "--format", fmt, "--no-config", cwd=str(cwd))
 
 
+@pytest.mark.slow
 def test_pure_python_holds_the_gil_when_forced_on_and_keeps_it_off_otherwise(run_gillint, free_threaded,
                                                                             tmp_path: Path) -> None:
     module = tmp_path / "loop.py"
@@ -80,6 +79,7 @@ def test_an_extension_without_free_threading_support_turns_the_gil_back_on(run_g
     assert "(GIL re-enabled by an import)" in text
 
 
+@pytest.mark.slow
 def test_an_extension_that_declares_support_keeps_the_gil_off(run_gillint, free_threaded, tmp_path: Path) -> None:
     problem = compiler_problem(free_threaded)
     if problem:
@@ -95,6 +95,7 @@ def test_an_extension_that_declares_support_keeps_the_gil_off(run_gillint, free_
     assert result["gil_off"]["scales"] is not False
 
 
+@pytest.mark.slow
 def test_a_lock_held_through_every_call_is_never_called_scaling(run_gillint, free_threaded, tmp_path: Path) -> None:
     module = tmp_path / "locked.py"
     module.write_text(textwrap.dedent("""\
@@ -117,6 +118,7 @@ def test_a_lock_held_through_every_call_is_never_called_scaling(run_gillint, fre
     assert off["scales"] is not True, off["scaling"]  # serialised: False, or not judged on a crowded machine
 
 
+@pytest.mark.slow
 def test_the_build_script_finds_the_interpreter_it_built(free_threaded) -> None:
     from free_threaded_support import BUILD_SCRIPT
 

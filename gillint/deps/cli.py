@@ -31,7 +31,7 @@ def add_parser(subparsers: "argparse._SubParsersAction") -> None:
 
 
 def cmd_deps(args: argparse.Namespace) -> int:
-    from ..options import EXIT_CLEAN, EXIT_FINDINGS, UsageError
+    from ..options import EXIT_CLEAN, EXIT_FINDINGS, UsageError, write_output
     from . import DepsError, inspect
     from .report import render
 
@@ -47,13 +47,5 @@ def cmd_deps(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     for problem in report.problems:
         sys.stderr.write("gillint deps: %s\n" % problem)
-    text = render(args.format, report)
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError("cannot write %s: %s" % (args.output, exc.strerror or exc)) from None
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    write_output(render(args.format, report), args.output)
     return EXIT_FINDINGS if report.reenabling else EXIT_CLEAN
