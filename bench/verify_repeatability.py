@@ -7,7 +7,9 @@ process speed-ups (their spread over the interleaved rounds, whether they were s
 whether a shown one ever contradicted the verdict) and the size ladder's growth.
 Results go to bench/verify_repeatability.json and .md (or --out).
 
-    python bench/verify_repeatability.py [--runs 5] [--no-load] [--from-tests CMD] [--out NAME] [PATH]
+    python bench/verify_repeatability.py [--runs 5] [--no-load | --busy N] [--from-tests CMD] [--out NAME] [PATH]
+
+``--busy 2`` keeps two cores busy (a spinning process each): on a 2-core machine no core is free.
 """
 
 from __future__ import annotations
@@ -55,20 +57,21 @@ def main() -> int:
     parser.add_argument("path", nargs="?", default=str(ROOT / "fixtures" / "verify"))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-load", action="store_true", help="do not keep a core busy")
+    parser.add_argument("--busy", type=int, default=1, metavar="N", help="spinning processes to run alongside (1)")
     parser.add_argument("--out", default=str(HERE / "verify_repeatability"))
     parser.add_argument("--from-tests", default="", help="record arguments with this test command (run in PATH)")
     args = parser.parse_args()
 
-    load = None if args.no_load else busy_core()
+    load = [] if args.no_load else [busy_core() for _ in range(args.busy)]
     runs = []
     try:
         for number in range(args.runs):
             runs.append(one_run(Path(args.path), args.from_tests))
             print("run %d: %.1fs" % (number + 1, runs[-1]["seconds"]), file=sys.stderr)
     finally:
-        if load is not None:
-            load.kill()
-            load.wait()
+        for spinner in load:
+            spinner.kill()
+            spinner.wait()
 
     names = [("%s::%s" % (Path(r["path"]).name, r["qualname"])) for r in runs[0]["results"]]
 
@@ -91,7 +94,8 @@ def main() -> int:
         "path": os.path.relpath(os.path.abspath(args.path), str(ROOT)),
         "from_tests": args.from_tests or None,
         "runs": len(runs),
-        "other_load": "none" if args.no_load else "one process spinning on one core",
+        "other_load": "none" if args.no_load else "one process spinning on one core" if args.busy == 1 else
+        "%d processes spinning, one per core" % args.busy,
         "cpus": os.cpu_count(),
         "interpreter": runs[0]["interpreter"],
         "isolation": runs[0]["isolation"],

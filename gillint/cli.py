@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .verify.cli import add_parser as add_verify_parser
 
     add_verify_parser(sub)
+    from .deps.cli import add_parser as add_deps_parser
+
+    add_deps_parser(sub)
     return parser
 
 
@@ -137,7 +140,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
-    handlers = {"check": cmd_check, "rules": cmd_rules, "rule": cmd_rule, "verify": args.__dict__.get("handler")}
+    handlers = {"check": cmd_check, "rules": cmd_rules, "rule": cmd_rule, "verify": args.__dict__.get("handler"),
+                "deps": args.__dict__.get("handler")}
     try:
         return handlers[args.command](args)
     except (ConfigError, KnowledgeError, UsageError) as exc:

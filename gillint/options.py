@@ -72,3 +72,15 @@ def resolve_config(args: argparse.Namespace) -> Config:
         found = find_pyproject(start if start.exists() else Path.cwd())
         config = load(found, codes) if found is not None else Config()
     return merge_cli(config, args.select, args.extend_select, args.ignore, args.exclude, codes, args.target_version)
+
+
+def write_output(text: str, output: "str | None") -> None:
+    """A report to ``output`` (a file), or to standard output; a file that cannot be written is a usage error."""
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError("cannot write %s: %s" % (output, exc.strerror or exc)) from None
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()

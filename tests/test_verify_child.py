@@ -167,3 +167,65 @@ def test_a_recorded_ladder_times_each_recorded_call(tmp_path) -> None:
 def test_a_call_that_does_not_return_is_cut_off() -> None:
     box = child.time_calls(spin, (1.0,), {}, 0.1)
     assert box == {"cut_off": True}
+
+
+class _InflatedQueue:
+    """A schedstat reader whose queue time grows by 50 ms between every two reads, as a busy kernel can report."""
+
+    works = True
+
+    def __init__(self):
+        self.queued = 0.0
+
+    def read(self):
+        self.queued += 0.05
+        return 0.0, self.queued
+
+
+def test_queue_time_is_counted_only_up_to_each_wake_ups_lateness() -> None:
+    lost, wakes, wall, queued = child.probe_lateness(0.05, 0.001, queue=_InflatedQueue())
+    assert wakes >= 5 and wall >= 0.05
+    # 50 ms reported per wake-up, yet a wake-up can only have been delayed by as long as it was late.
+    assert queued <= lost + 1e-9
+    lost, wakes, wall, queued = child.probe_lateness(0.02, 0.001)
+    assert queued is None  # no reader: the caller falls back to the window's schedstat
+
+
+def test_a_window_reports_queue_time_both_attributed_and_whole() -> None:
+    measured = child.measure_window(0.05, 0.001, 0.0, [child.native_id()])
+    assert 0 <= measured["probe_queued"] <= measured["probe_queued_whole"] + 0.005
+    assert "overlap" not in measured
+
+
+def test_overlap_counts_the_ticks_in_which_each_worker_and_both_progressed() -> None:
+    import threading
+
+    stop = threading.Event()
+    tids = []
+
+    def spin_until_stopped():
+        tids.append(child.native_id())
+        while not stop.is_set():
+            pass
+
+    workers = [threading.Thread(target=spin_until_stopped) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    while len(tids) < 2:
+        time.sleep(0.001)
+    try:
+        measured = child.measure_window(0.1, 0.001, 0.0, tids, sample_overlap=True)
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    overlap = measured["overlap"]
+    assert overlap["ticks"] >= 1 and len(overlap["progress_shares"]) == 2
+    assert 0 <= overlap["both"] <= min(overlap["progress_shares"])
+    assert overlap["expected"] == pytest.approx(overlap["progress_shares"][0] * overlap["progress_shares"][1], abs=1e-3)
+
+
+def test_sched_reader_off_linux_or_for_a_gone_thread_reads_nothing() -> None:
+    reader = child.SchedReader(2 ** 22 + 12345)  # no such thread
+    assert reader.works is False and reader.read() is None
+    reader.close()

@@ -39,7 +39,10 @@ EXPECTED = {
     ("arguments.py", "spread"): ("gil-bound", ""),
     ("arguments.py", "Scorer.run"): ("gil-bound", ""),
     ("arguments.py", "Tokenizer.count"): ("not-runnable", "is a method: it needs an instance"),
-    ("arguments.py", "tally"): ("not-runnable", "the start site's arguments are not literals ((load_items(),))"),
+    ("arguments.py", "tally"): ("not-runnable", "the start site's arguments are not constant expressions "
+                                                "((load_items(),): load_items() calls load_items, which is not "
+                                                "evaluated"),
+    ("arguments.py", "char_codes"): ("gil-bound", ""),
     ("misbehaving.py", "spin_forever"): ("gil-bound", "cut off"),
     ("misbehaving.py", "hold_gil_forever"): ("timeout", "its process group was killed"),
     ("misbehaving.py", "hoard"): ("error", "MemoryError"),
@@ -54,6 +57,7 @@ ARGUMENT_SOURCES = {
     "rank": "[tool.gillint.verify] targets.arguments.rank",
     "spread": "`# gillint: verify(...)` comment",
     "Scorer.run": "literals at the start site",
+    "char_codes": "literals at the start site",  # a constant expression: "word " * 40_000
 }
 
 

@@ -109,7 +109,8 @@ def test_comment_is_used_when_the_start_site_has_no_literals(tmp_path: Path) -> 
 
 def test_non_literal_arguments_without_help_are_not_runnable_and_never_evaluated(tmp_path: Path) -> None:
     job = _job(tmp_path, "(open('/etc/passwd').read(),)")
-    assert "not literals" in job.not_runnable and "line 6" in job.not_runnable
+    assert "not constant expressions" in job.not_runnable and "line 6" in job.not_runnable
+    assert "open(...) calls open, which is not evaluated" in job.not_runnable or "calls open" in job.not_runnable
     assert job.args_source is None and job.args_json is None
 
 
@@ -247,10 +248,25 @@ def test_the_size_ladder_in_words() -> None:
 def test_scaling_needs_every_thread_running_without_extra_cpu_per_call() -> None:
     assert V.scales({"run_fracs": [0.97, 0.95], "cpu_per_call_alone": 0.01, "cpu_per_call_together": 0.011})
     assert not V.scales({"run_fracs": [0.5, 0.52]})
-    assert V.scales({"run_fracs": [0.6, 0.9], "blocks_per_second": [0.0, 2.5]})
+    assert V.scales({"run_fracs": [0.6, 0.9], "blocks_per_second": [0.0, 1.5]})
     assert not V.scales({"run_fracs": [0.9, 0.9], "blocks_per_second": [215.0, 210.0]})
     assert not V.scales({"run_fracs": [0.97, 0.95], "cpu_per_call_alone": 0.01, "cpu_per_call_together": 0.03})
     assert V.scales({}) is None
+
+
+def test_scaling_is_judged_by_whether_the_workers_ran_at_once() -> None:
+    free = {"run_fracs": [1.0, 1.0], "blocks_per_second": [0.0, 0.0]}
+    # Independent threads progress together about as often as chance allows; serialised ones never do.
+    assert V.scales(dict(free, overlap={"both": 0.12, "expected": 0.13})) is True
+    assert V.scales(dict(free, blocks_per_second=[120.0, 90.0], overlap={"both": 0.005, "expected": 0.09})) is False
+    # Never ran at once, and nothing proves they waited for each other: perhaps one core between them.
+    assert V.scales(dict(free, overlap={"both": 0.0, "expected": 0.13})) is None
+    assert V.scales(dict(free, blocks_per_second=[12.0, 9.0], overlap={"both": 0.005, "expected": 0.09})) is None
+    # Too little CPU to tell, and they did wait for something: not judged.
+    assert V.scales(dict(free, blocks_per_second=[12.0, 9.0], overlap={"both": 0.0, "expected": 0.01})) is None
+    # A lock held through each long call: rare blocks per second, but about one per call.
+    assert V.scales(dict(free, blocks_per_second=[20.0, 22.0], blocks_per_call=[0.9, 0.8])) is False
+    assert V.ran_together(None) is None and V.ran_together({"both": 0.1, "expected": 0.2}) == 0.5
 
 
 def test_concurrent_measurements_get_two_disjoint_cores_each() -> None:
@@ -380,3 +396,35 @@ def test_the_gil_off_run_summary() -> None:
     assert gil_off_summary(_child(timed_out=True))["error"] == "timed out"
     assert gil_off_summary(_child({"event": "failed", "message": "ImportError: x"}))["error"] == "ImportError: x"
     assert "status 5" in gil_off_summary(_child(returncode=5))["error"]
+    reenabled = gil_off_summary(_child({"event": "imported", "gil_enabled": True, "gil_enabled_by": ["legacy_ext"]},
+                                       {"event": "done", "scaling": {"run_fracs": [0.5, 0.5],
+                                                                     "blocks_per_second": [180.0, 190.0]}}))
+    assert reenabled["gil_enabled_by"] == ["legacy_ext"] and reenabled["scales"] is False
+
+
+def test_the_text_report_puts_serial_and_two_threads_with_the_gil_on_and_off_side_by_side() -> None:
+    from gillint.verify.report import free_threaded_table, gil_off_notes
+
+    def timed(serial, threads):
+        return {"seconds": {"serial": serial, "threads": threads}, "free_cores": 1.8,
+                "threads_speedup": {"median": serial[1] / threads[1], "min": serial[0] / threads[0],
+                                    "max": serial[2] / threads[2], "rounds": [1, 1, 1]}}
+
+    result = V.VerifyResult(label="m.py:3 GIL101 crunch", path="m.py", line=3, code="GIL101", qualname="crunch",
+                            verdict=V.GIL_BOUND, timing=timed([0.2, 0.2, 0.2], [0.21, 0.2, 0.2]))
+    result.gil_off = {"scales": True, "gil_enabled_after_import": False,
+                      "timing": timed([0.2, 0.2, 0.2], [0.105, 0.1, 0.1])}
+    result.speedups = V.judge_speedups(result.verdict, None, result.timing, result.gil_off["timing"])
+    lines = free_threaded_table([result])
+    header = next(line for line in lines if line.startswith("finding"))
+    assert "serial" in header and "2 threads GIL on" in header and "2 threads GIL off" in header
+    row = next(line for line in lines if line.startswith("m.py:3"))
+    assert row.split()[3:] == ["200ms", "200ms", "1.00x", "100ms", "2.00x", "scales"]
+    assert free_threaded_table([V.VerifyResult(label="x", path="x", line=1, code="", qualname="x",
+                                               verdict=V.GIL_BOUND)]) == []
+    notes = gil_off_notes({"gil_enabled_after_import": True, "gil_enabled_by": ["legacy_ext"], "scales": False})
+    assert notes == ["the GIL came back on: importing `legacy_ext` turned it on (an extension that does not declare "
+                     "free-threading support; `gillint deps` lists them), so threads run one at a time as with the GIL",
+                     "with the GIL back on: does not scale on two threads"]
+    assert gil_off_notes({"error": "timed out"}) == ["with the GIL off: timed out"]
+    assert "scaling not judged" in gil_off_notes({"scales": None, "scaling": {"run_fracs": [1.0, 1.0]}})[0]

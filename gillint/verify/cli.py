@@ -48,7 +48,7 @@ def add_parser(subparsers: "argparse._SubParsersAction") -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from ..options import EXIT_CLEAN, EXIT_FINDINGS, UsageError, resolve_config
+    from ..options import EXIT_CLEAN, EXIT_FINDINGS, UsageError, resolve_config, write_output
     from . import report
     from .runner import Verifier
     from .settings import settings_from_config
@@ -108,15 +108,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             Path(args.html).write_text(render_html(run), encoding="utf-8")
         except OSError as exc:
             raise UsageError("cannot write %s: %s" % (args.html, exc.strerror or exc)) from None
-    text = report.render(args.format, run)
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError("cannot write %s: %s" % (args.output, exc.strerror or exc)) from None
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    write_output(report.render(args.format, run), args.output)
     if run.interrupted:
         return EXIT_INTERRUPTED
     confirmed: List[str] = [r.outcome for r in run.results if "confirmed" in r.outcome]

@@ -2,7 +2,8 @@
 
 ``verify(200_000, mode="fast")`` gives arguments; a bare ``# gillint: verify`` (or
 ``verify()``) asks for the start site on that line to be measured even when the
-static check did not flag it.  Arguments are read with ``ast.literal_eval`` only:
+static check did not flag it.  Arguments are literals or constant expressions on them
+(``"word " * 40``, ``bytes(4096)``), evaluated on the syntax tree by ``constant.py``:
 nothing in a comment is ever executed.
 """
 
@@ -12,6 +13,8 @@ import ast
 import re
 from dataclasses import dataclass
 from typing import Optional
+
+from . import constant
 
 PRAGMA = re.compile(r"#\s*gillint:\s*verify\b")
 
@@ -33,7 +36,7 @@ class CallArguments:
 
 
 def parse_arguments(text: str) -> CallArguments:
-    """``1, 2, n=3`` (the inside of a call's parentheses) -> literal sources; PragmaError if not literals."""
+    """``1, 2, n=3`` (the inside of a call's parentheses) -> constant sources; PragmaError if not constants."""
     try:
         tree = ast.parse("_(%s)" % text, mode="eval")
     except SyntaxError:
@@ -57,13 +60,12 @@ def parse_arguments(text: str) -> CallArguments:
 
 
 def _literal_source(source: str, node: ast.AST) -> str:
-    segment = ast.get_source_segment(source, node)
-    try:
-        ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        raise PragmaError("%s is not a literal (numbers, strings, bytes, tuples, lists, dicts, sets, "
-                          "True/False/None)" % segment) from None
-    return segment or ""
+    segment = ast.get_source_segment(source, node) or ""
+    why_not = constant.problem(segment)
+    if why_not:
+        raise PragmaError("%s is not a constant expression (literals, arithmetic and repetition on them, and "
+                          "list/tuple/dict/set/bytes/range/str calls of them): %s" % (segment, why_not))
+    return segment
 
 
 @dataclass(frozen=True)

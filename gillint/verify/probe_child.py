@@ -18,12 +18,12 @@ How a window is measured (see docs/verify.md):
 * the worker thread's (CPU time + time queued for a CPU) / wall time is ``run_frac``.
 """
 
-import ast
 import errno
 import json
 import math
 import os
 import platform
+import re
 import socket
 import sys
 import sysconfig
@@ -31,10 +31,16 @@ import threading
 import time
 import traceback
 
+try:  # copied beside this script by the sandbox, imported before the script's folder leaves sys.path
+    from gillint_constant import evaluate as evaluate_constant
+except ImportError:  # imported as part of gillint
+    from gillint.verify.constant import evaluate as evaluate_constant
+
 NETWORK_BLOCKED = "network access is blocked by gillint verify"
 RESOURCE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.ECONNREFUSED,
                    errno.EADDRNOTAVAIL, errno.EACCES, errno.EPERM}
 TRACEBACK_LINES = 8
+GIL_ENABLED_BY = re.compile(r"GIL\) has been enabled to load module '([^']+)'")
 
 
 class Reporter:
@@ -198,7 +204,7 @@ def build_call(spec, module):
     if spec.get("sample_path"):
         args, kwargs = provided.get("args", ()), provided.get("kwargs", {})
     elif spec.get("args_source") is not None:
-        args = ast.literal_eval(spec["args_source"])
+        args = evaluate_constant(spec["args_source"])
     elif spec.get("args_json") is not None:
         args = spec["args_json"]
     elif "args" in provided:
@@ -206,7 +212,7 @@ def build_call(spec, module):
     if spec.get("sample_path"):
         pass
     elif spec.get("kwargs_source") is not None:
-        kwargs = ast.literal_eval(spec["kwargs_source"])
+        kwargs = evaluate_constant(spec["kwargs_source"])
     elif spec.get("kwargs_json") is not None:
         kwargs = spec["kwargs_json"]
     elif "kwargs" in provided:
@@ -337,51 +343,145 @@ def warm_up(worker, longest):
         time.sleep(0.005)
 
 
-def probe_lateness(duration, tick):
-    """Sleep on an absolute grid for ``duration``; (seconds late in total, wake-ups, wall seconds)."""
+class SchedReader:
+    """One thread's (CPU seconds, seconds queued for a CPU) from Linux schedstat, read with ``pread``.
+
+    About a microsecond a read, so the probe can read it at every tick; ``works`` is False
+    off Linux (and where the file cannot be opened), and ``read`` then returns None.
+    """
+
+    def __init__(self, tid):
+        try:
+            self.fd = os.open("/proc/self/task/%d/schedstat" % tid, os.O_RDONLY)
+            self.works = hasattr(os, "pread")
+        except OSError:
+            self.fd, self.works = None, False
+
+    def read(self):
+        if not self.works:
+            return None
+        try:
+            fields = os.pread(self.fd, 128, 0).split()
+            return int(fields[0]) / 1e9, int(fields[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd, self.works = None, False
+
+
+class Overlap:
+    """At each probe tick, which workers made progress (ran on a CPU for most of the tick) since the last one.
+
+    Two workers that scale make progress at the same time about as often as chance
+    allows on the cores they get (``both`` near ``expected``); two serialised by a lock
+    (or the GIL) almost never do, however busy the machine is.  Only meaningful without a
+    GIL (the probe's own ticks wait for it).
+    """
+
+    PROGRESS = 0.5  # share of a tick a worker must have run to count as progressing
+
+    def __init__(self, tids, clock=time.perf_counter):
+        self.readers = [SchedReader(tid) for tid in tids]
+        self.clock = clock
+        self.last = None
+        self.ticks = 0
+        self.each = [0] * len(tids)
+        self.both = 0
+
+    def sample(self):
+        now = self.clock()
+        cpus = [reader.read() for reader in self.readers]
+        if any(cpu is None for cpu in cpus):
+            return
+        if self.last is not None:
+            elapsed = now - self.last[0]
+            if elapsed > 0:
+                progressed = [(cpu[0] - before[0]) >= self.PROGRESS * elapsed for cpu, before in zip(cpus, self.last[1])]
+                self.ticks += 1
+                self.each = [n + p for n, p in zip(self.each, progressed)]
+                self.both += all(progressed)
+        self.last = (now, cpus)
+
+    def summary(self):
+        for reader in self.readers:
+            reader.close()
+        if not self.ticks:
+            return None
+        shares = [n / self.ticks for n in self.each]
+        expected = 1.0
+        for share in shares:
+            expected *= share
+        return {"ticks": self.ticks, "progress_shares": [round(v, 3) for v in shares],
+                "both": round(self.both / self.ticks, 4), "expected": round(expected, 4)}
+
+
+def probe_lateness(duration, tick, on_wake=None, queue=None):
+    """Sleep on an absolute grid for ``duration``: (seconds late, wake-ups, wall seconds, seconds queued).
+
+    With a ``queue`` reader (the probe's own SchedReader), the time queued for a CPU is
+    read around every sleep and counted only up to that wake-up's lateness: queueing can
+    delay a wake-up by no more than it was late, and time queued while the probe was
+    running its own code (preempted, GIL in hand) delayed nothing.  Counting the whole
+    window's queue time instead took up to half the lateness of pure-Python code on a
+    busy machine (bench/verify_repeatability_loaded.md).  None when there is no reader.
+    """
     clock = time.perf_counter
     start = clock()
     end = start + duration
     target = start + tick
     lost = 0.0
+    queued = 0.0 if queue is not None and queue.works else None
     wakes = 0
     while True:
         now = clock()
+        before = queue.read() if queued is not None else None
         if target > now:
             time.sleep(target - now)
         woke = clock()
-        if woke > target:
-            lost += woke - target
+        late = woke - target if woke > target else 0.0
+        lost += late
+        if before is not None:
+            after = queue.read()
+            if after is not None:
+                queued += min(max(0.0, after[1] - before[1]), late)
         wakes += 1
+        if on_wake is not None:
+            on_wake()
         if woke >= end:
             break
         target = start + tick * (math.floor((woke - start) / tick) + 1)
-    return lost, wakes, clock() - start
+    return lost, wakes, clock() - start, queued
 
 
 def idle_lateness(tick, duration=0.05):
     """Seconds late per wake-up with nothing else running: timer slack and wake-up cost."""
-    me = native_id()
-    before = schedstat(me)
-    lost, wakes, _ = probe_lateness(duration, tick)
-    after = schedstat(me)
-    queued = after[1] - before[1] if before and after else 0.0
-    return max(0.0, lost - queued) / max(wakes, 1)
+    reader = SchedReader(native_id())
+    lost, wakes, _, queued = probe_lateness(duration, tick, queue=reader)
+    reader.close()
+    return max(0.0, lost - (queued or 0.0)) / max(wakes, 1)
 
 
-def measure_window(duration, tick, idle, worker_tids):
-    """One probe window: gil_frac and each worker thread's run_frac."""
+def measure_window(duration, tick, idle, worker_tids, sample_overlap=False):
+    """One probe window: gil_frac, each worker thread's run_frac (and, asked, how often the workers ran at once)."""
     me = native_id()
+    overlap = Overlap(worker_tids) if sample_overlap else None
+    reader = SchedReader(me)
     probe_before = schedstat(me)
     workers_before = [schedstat(tid) for tid in worker_tids]
     switches_before = [voluntary_switches(tid) for tid in worker_tids]
     process_before = time.process_time()
-    lost, wakes, wall = probe_lateness(duration, tick)
+    lost, wakes, wall, attributed = probe_lateness(duration, tick, overlap.sample if overlap is not None else None,
+                                                   reader)
+    reader.close()
     probe_after = schedstat(me)
     workers_after = [schedstat(tid) for tid in worker_tids]
     switches_after = [voluntary_switches(tid) for tid in worker_tids]
     process_cpu = time.process_time() - process_before
-    queued = probe_after[1] - probe_before[1] if probe_before and probe_after else 0.0
+    whole = probe_after[1] - probe_before[1] if probe_before and probe_after else 0.0
+    queued = attributed if attributed is not None else whole
     # The share of the time the probe had a CPU that it lost waiting for the GIL.  Dividing by
     # the whole window instead would let other load on the machine dilute the figure.
     gil = max(0.0, lost - queued - wakes * idle) / max(wall - queued, wall * 0.05)
@@ -393,7 +493,7 @@ def measure_window(duration, tick, idle, worker_tids):
             run_fracs.append(process_cpu / wall / max(len(worker_tids), 1))
     blocked = [round((after - before) / wall, 1) if before is not None and after is not None else None
                for before, after in zip(switches_before, switches_after)]
-    return {
+    measured = {
         "blocks_per_second": blocked,
         "gil_frac": round(min(1.0, gil), 4),
         "run_frac": round(min(1.0, sum(run_fracs) / len(run_fracs)), 4),
@@ -401,8 +501,13 @@ def measure_window(duration, tick, idle, worker_tids):
         "wall": round(wall, 4),
         "wakes": wakes,
         "probe_queued": round(queued, 5),
+        "probe_queued_whole": round(whole, 5),  # the window's queue time, before attributing it to wake-ups
+        "lost": round(lost, 5),
         "queue_corrected": probe_before is not None,
     }
+    if overlap is not None:
+        measured["overlap"] = overlap.summary()
+    return measured
 
 
 def free_cores(busy_before, busy_after, own_cpu, wall):
@@ -813,7 +918,9 @@ def run_scaling(spec, reporter, function, args, kwargs, deadline):
         worker.start()
         worker.started_at.wait()
     time.sleep(0.02)
-    together = measure_window(window * 2, tick, idle, [w.tid for w in pair])
+    calls_before = [w.calls for w in pair]
+    together = measure_window(window * 2, tick, idle, [w.tid for w in pair], sample_overlap=True)
+    calls_during = [w.calls - before for w, before in zip(pair, calls_before)]
     for worker in pair:
         worker.stop.set()
     for worker in pair:
@@ -833,6 +940,11 @@ def run_scaling(spec, reporter, function, args, kwargs, deadline):
     reporter.emit("done", timing=gil_off_timing, scaling={
         "run_fracs": together["run_fracs"],
         "blocks_per_second": together["blocks_per_second"],
+        # A thread that waits for a lock held through a long call blocks rarely per second but
+        # about once per call: per call is the figure that catches it.
+        "overlap": together.get("overlap"),
+        "blocks_per_call": [round(b * together["wall"] / calls, 3) if b is not None and calls else None
+                            for b, calls in zip(together["blocks_per_second"], calls_during)],
         "run_frac_alone": alone["run_frac"],
         "cpu_per_call_alone": round(cpu_alone, 6) if cpu_alone else None,
         "cpu_per_call_together": round(cpu_together, 6) if cpu_together else None,
@@ -866,14 +978,21 @@ def main(spec_path):
         sys.path.insert(0, root)
     import importlib
 
-    try:
-        module = importlib.import_module(spec["module"])
-    except BaseException as exc:  # noqa: B902 - SystemExit at import is the module's doing
-        kind = classify_exception(exc)
-        reporter.emit("failed", stage="import", kind="resource" if kind == "resource" else "import",
-                      message="%s: %s" % (type(exc).__name__, exc), traceback=traceback_tail(exc))
-        return 0
-    reporter.emit("imported", gil_enabled=gil_enabled(), seconds=round(time.perf_counter() - began, 4))
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            module = importlib.import_module(spec["module"])
+        except BaseException as exc:  # noqa: B902 - SystemExit at import is the module's doing
+            kind = classify_exception(exc)
+            reporter.emit("failed", stage="import", kind="resource" if kind == "resource" else "import",
+                          message="%s: %s" % (type(exc).__name__, exc), traceback=traceback_tail(exc))
+            return 0
+    # A free-threaded build names the extension that turned the GIL back on in a RuntimeWarning.
+    enabled_by = [match.group(1) for match in (GIL_ENABLED_BY.search(str(w.message)) for w in caught) if match]
+    reporter.emit("imported", gil_enabled=gil_enabled(), gil_enabled_by=enabled_by,
+                  seconds=round(time.perf_counter() - began, 4))
     try:
         function, args, kwargs = build_call(spec, module)
     except NotRunnable as exc:

@@ -76,6 +76,7 @@ def render_text(run: VerifyRun) -> str:
             out.append("%-*s  %-16s  %8s  %8s  %9s  %11s  %11s  %5.1fs" % (
                 width, label, result.verdict, _fraction(result.gil_frac), _fraction(result.run_frac),
                 _per_call(result), _speedup(result, "threads"), _speedup(result, "processes"), result.seconds))
+        out.extend(free_threaded_table(results))
         notes = [r for r in results if _notes(r)]
         if notes:
             out.append("")
@@ -115,15 +116,72 @@ def _notes(result: VerifyResult) -> List[str]:
     if result.growth:
         notes.append("size ladder: %s" % result.growth)
     if result.gil_off is not None:
-        scales = result.gil_off.get("scales")
-        if scales is not None:
-            notes.append("with the GIL off: %s" % ("scales on two threads" if scales else "does not scale on two threads"))
-        elif result.gil_off.get("error"):
-            notes.append("with the GIL off: %s" % result.gil_off["error"])
+        notes.extend(gil_off_notes(result.gil_off))
     if result.arguments:
         notes.append("arguments: %s" % result.arguments)
     notes.extend("| " + line for line in result.traceback)
     return notes
+
+
+def gil_off_notes(gil_off: Dict[str, Any]) -> List[str]:
+    """What the run with the GIL off (free-threaded builds) showed, in words."""
+    notes = []
+    if gil_off.get("gil_enabled_after_import"):
+        culprits = gil_off.get("gil_enabled_by") or []
+        notes.append("the GIL came back on: importing %s turned it on (an extension that does not declare "
+                     "free-threading support; `gillint deps` lists them), so threads run one at a time as with the "
+                     "GIL" % (", ".join("`%s`" % c for c in culprits) if culprits else "the module"))
+    scales = gil_off.get("scales")
+    if scales is not None:
+        state = "with the GIL back on" if gil_off.get("gil_enabled_after_import") else "with the GIL off"
+        notes.append("%s: %s" % (state, "scales on two threads" if scales else "does not scale on two threads"))
+    elif gil_off.get("error"):
+        notes.append("with the GIL off: %s" % gil_off["error"])
+    elif gil_off.get("scaling"):
+        notes.append("with the GIL off: scaling not judged: the two workers did not run at the same time, and nothing "
+                     "showed them waiting for each other (on a busy machine they may have shared one core); measure "
+                     "again when a core is free")
+    return notes
+
+
+def _median_seconds(timing: Dict[str, Any], name: str) -> Optional[float]:
+    values = [v for v in (timing.get("seconds") or {}).get(name) or [] if v]
+    return sorted(values)[len(values) // 2] if values else None
+
+
+def _time_and_speedup(seconds: Optional[float], entry: Optional[Dict[str, Any]]) -> str:
+    if seconds is None:
+        return "-"
+    text = duration(seconds).replace(" ", "")
+    if entry is None:
+        return text
+    return "%s %s" % (text, "%.2fx" % entry["median"] if entry.get("shown") else "(noise)")
+
+
+def free_threaded_table(results: List[VerifyResult]) -> List[str]:
+    """Serial, two threads with the GIL on and two with it off, side by side (the same work each time)."""
+    rows = [r for r in results if r.gil_off is not None and (r.timing.get("seconds") or
+                                                             (r.gil_off.get("timing") or {}).get("seconds"))]
+    if not rows:
+        return []
+    width = min(max(len("finding"), *(len(r.label) for r in rows)), 60)
+    header = "%-*s  %10s  %18s  %18s  %s" % (width, "finding", "serial", "2 threads GIL on", "2 threads GIL off",
+                                           "GIL off")
+    out = ["", "free-threaded build: the same work serially, on two threads with the GIL on, on two threads with it "
+               "off (median of the rounds; speed-up over serial, shown when the rounds agree and a core was free)",
+           header, "-" * len(header)]
+    for result in rows:
+        label = result.label if len(result.label) <= width else "..." + result.label[-(width - 3):]
+        off = result.gil_off or {}
+        off_timing = off.get("timing") or {}
+        state = {True: "scales", False: "does not scale"}.get(off.get("scales"), "-")
+        if off.get("gil_enabled_after_import"):
+            state += " (GIL re-enabled by an import)"
+        out.append("%-*s  %10s  %18s  %18s  %s" % (
+            width, label, _time_and_speedup(_median_seconds(result.timing, "serial"), None),
+            _time_and_speedup(_median_seconds(result.timing, "threads"), result.speedups.get("threads")),
+            _time_and_speedup(_median_seconds(off_timing, "threads"), result.speedups.get("gil_off")), state))
+    return out
 
 
 def document(run: VerifyRun) -> Dict[str, Any]:

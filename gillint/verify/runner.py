@@ -160,13 +160,15 @@ class Verifier:
             return self._finish(result, began)
         timeout = self.timeout_for(job)
         if self.interpreter.get("free_threaded_build"):
-            # The GIL verdict with the GIL forced on; then whether the code scales with it off.
+            # The GIL verdict with the GIL forced on; then whether the code scales as the build runs it:
+            # with the GIL off, unless importing the code (an extension that does not declare
+            # free-threading support) turns it back on, as it would for the user.
             outcome = run_child(self.spec_for(job, cpus, "probe", timeout), self.python, timeout, self.isolation,
                                 ["-X", "gil=1"], registry=self.children)
             interpret(outcome, result)
             if result.verdict in V.MEASURED:
                 off = run_child(self.spec_for(job, cpus, "scaling", timeout), self.python, timeout, self.isolation,
-                                ["-X", "gil=0"], registry=self.children)
+                                registry=self.children)
                 result.gil_off = gil_off_summary(off)
                 if result.gil_off.get("timing"):
                     result.speedups.update(V.judge_speedups(result.verdict, result.speedup_bound, {},
@@ -270,7 +272,7 @@ def interpret(outcome: ChildOutcome, result: V.VerifyResult) -> None:
         result.interpreter["gil_enabled_after_import"] = imported.get("gil_enabled")
     windows = outcome.all("window")
     result.windows = [{key: w.get(key) for key in ("gil_frac", "run_frac", "wakes", "queue_corrected", "probe_queued",
-                                                   "wall")} for w in windows]
+                                                   "probe_queued_whole", "wall")} for w in windows]
     failed = outcome.last("failed")
     done = outcome.last("done")
     if outcome.timed_out and done is None:
@@ -363,6 +365,8 @@ def gil_off_summary(outcome: ChildOutcome) -> Dict[str, Any]:
     started, imported, done = outcome.last("started"), outcome.last("imported"), outcome.last("done")
     if imported is not None:
         summary["gil_enabled_after_import"] = imported.get("gil_enabled")
+        if imported.get("gil_enabled"):
+            summary["gil_enabled_by"] = list(imported.get("gil_enabled_by") or [])
     if started is not None:
         summary["interpreter"] = started.get("interpreter", {})
     if outcome.timed_out:

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 CHILD_SCRIPT = Path(__file__).with_name("probe_child.py")
+# Copied beside the child script, which imports them by these names (it cannot import gillint).
+CHILD_MODULES = {"gillint_constant.py": Path(__file__).with_name("constant.py")}
 THREAD_POOL_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                          "VECLIB_MAXIMUM_THREADS", "RAYON_NUM_THREADS", "BLIS_NUM_THREADS")
 PASSED_THROUGH = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "SYSTEMROOT")
@@ -169,20 +171,32 @@ def _kill_group(process: "subprocess.Popen[bytes]") -> None:
 
 def run_child(spec: Dict[str, Any], python: str, timeout: float, isolation: str,
               interpreter_options: Sequence[str] = (), env_extra: Optional[Dict[str, str]] = None,
-              registry: Optional[ChildRegistry] = None) -> ChildOutcome:
-    """Run one measurement; always returns what the child reported, whatever happened to it."""
+              registry: Optional[ChildRegistry] = None, script: Optional[Path] = None) -> ChildOutcome:
+    """Run one measurement; always returns what the child reported, whatever happened to it.
+
+    ``script`` runs another child script instead of the probe (``gillint deps`` imports
+    extension modules this way); the probe is still copied beside it, as ``gillint_probe``,
+    so it can reuse the probe's limits and network guard.
+    """
     scratch = Path(tempfile.mkdtemp(prefix="gillint-verify-"))
     outcome = ChildOutcome(isolation=NAMESPACE if isolation == "namespace" else AUDIT_HOOK)
     try:
         for name in ("work", "home", "tmp"):
             (scratch / name).mkdir()
-        script = scratch / "gillint_probe.py"
-        shutil.copyfile(CHILD_SCRIPT, script)
+        probe = scratch / "gillint_probe.py"
+        shutil.copyfile(CHILD_SCRIPT, probe)
+        for name, module in CHILD_MODULES.items():
+            shutil.copyfile(module, scratch / name)
+        if script is not None:
+            runs = scratch / ("gillint_" + script.name)
+            shutil.copyfile(script, runs)
+        else:
+            runs = probe
         result_path = scratch / "result.jsonl"
         spec = dict(spec, result_path=str(result_path), network=isolation)
         spec_path = scratch / "spec.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        command = [python, "-B", *interpreter_options, str(script), str(spec_path)]
+        command = [python, "-B", *interpreter_options, str(runs), str(spec_path)]
         if isolation == "namespace":
             command = [shutil.which("unshare") or "unshare", "-rn", *command]
         began = time.perf_counter()

@@ -1,11 +1,12 @@
 """What to measure: findings with a runnable target, start sites marked ``# gillint: verify``,
 or one ``--snippet``; and, for each, the arguments to call it with.
 
-Arguments come, in this order, from literal arguments at the start site, from
+Arguments come, in this order, from constant arguments at the start site, from
 ``[tool.gillint.verify.targets]``, or from a ``# gillint: verify(...)`` comment on the
 start line.  A start site that passes no arguments at all calls the target with
-none, as the program does; arguments that are not literals are never evaluated,
-and nothing is invented: without arguments the target is "not runnable".
+none, as the program does.  Arguments are literals or constant expressions on them
+(``"word " * 40``, ``list(range(1000))``), evaluated on the syntax tree with size caps
+(``constant.py``); anything else is never evaluated, and nothing is invented: without arguments the target is "not runnable".
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..checks.base import verify_target
 from ..config import Config
 from ..diagnostics import Diagnostic, VerifyTarget
 from ..engine import Engine, LintResult, SourceError, read_file, read_paths
+from . import constant
 from .pragma import CallArguments, Pragma, PragmaError, find_pragma, parse_arguments
 from .recording import Recording, Sample
 from .settings import TargetSettings, VerifySettings
@@ -274,14 +276,6 @@ def config_keys(target: VerifyTarget, module: str, root: Optional[Path]) -> List
     return keys
 
 
-def _is_literal(source: Optional[str]) -> bool:
-    if source is None:
-        return True
-    try:
-        ast.literal_eval(source)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return True
 
 
 def prepare(job: Job, settings: VerifySettings, line: str) -> None:
@@ -304,14 +298,15 @@ def prepare(job: Job, settings: VerifySettings, line: str) -> None:
         job.factory = configured.factory
     at_site = target.args_source is not None or target.kwargs_source is not None
     problems: List[str] = []
-    if at_site and _is_literal(target.args_source) and _is_literal(target.kwargs_source):
+    why_not = (constant.problem(target.args_source) or constant.problem(target.kwargs_source)) if at_site else ""
+    if at_site and not why_not:
         job.args_source = target.args_source
         job.kwargs_source = target.kwargs_source
         job.arguments = "literals at the start site"
         return
     if at_site:
-        problems.append("the start site's arguments are not literals (%s)"
-                        % ", ".join(s for s in (target.args_source, target.kwargs_source) if s))
+        problems.append("the start site's arguments are not constant expressions (%s: %s)"
+                        % (", ".join(s for s in (target.args_source, target.kwargs_source) if s), why_not))
     if configured is not None and (configured.args is not None or configured.kwargs is not None or configured.factory):
         job.args_json = list(configured.args) if configured.args is not None else None
         job.kwargs_json = configured.kwargs

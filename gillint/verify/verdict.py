@@ -261,14 +261,32 @@ def judge_speedups(verdict: str, bound: Optional[float], timing: Dict[str, Any],
 
 
 BLOCKS_PER_SECOND_SCALING = 50.0
+BLOCKS_PER_CALL_SCALING = 0.5  # a lock held through each call: the other thread blocks about once per call
+BLOCKS_PER_SECOND_IDLE = 2.0  # a worker that blocks this rarely did not wait for the other
+RAN_TOGETHER_SCALING = 0.5  # the workers progressed at the same time at least half as often as chance allows
+OVERLAP_EXPECTED_LEAST = 0.03  # below this the machine gave the workers too little CPU to tell
+
+
+def ran_together(overlap: Optional[Dict[str, Any]]) -> Optional[float]:
+    """How often the two workers progressed at the same tick, over how often they would if independent.
+
+    About 1 for code that runs in parallel, near 0 for code serialised by a lock, whatever
+    the machine's load; None when they ran too little to tell.  A lock whose waiter spins
+    and yields before it sleeps (CPython's own locks do) keeps the waiter runnable, so the
+    thread's state or blocking count alone can miss it; its progress cannot.
+    """
+    if not overlap or overlap.get("expected") is None or overlap["expected"] < OVERLAP_EXPECTED_LEAST:
+        return None
+    return round(overlap["both"] / overlap["expected"], 3)
 
 
 def scales(scaling: Dict[str, Any]) -> Optional[bool]:
     """Two workers at once: neither keeps blocking (on the GIL or another lock), and a call costs no more CPU.
 
-    Blocking is counted as voluntary context switches per second: a thread that waits
-    for the GIL hands it over about every switch interval (~200 a second), a thread
-    that runs freely hardly ever blocks, however loaded the machine is.  Where that
+    Blocking is counted as voluntary context switches, per second and per call: a thread
+    that waits for the GIL hands it over about every switch interval (~200 a second), a
+    thread that waits for a lock held through each call blocks about once per call, and a
+    thread that runs freely hardly ever blocks, however loaded the machine is.  Where that
     count is not available, each worker's run_frac must stay high instead.
     """
     fracs = scaling.get("run_fracs") or []
@@ -277,8 +295,19 @@ def scales(scaling: Dict[str, Any]) -> Optional[bool]:
     alone, together = scaling.get("cpu_per_call_alone"), scaling.get("cpu_per_call_together")
     cpu_ok = alone is None or together is None or together <= alone * 1.5
     blocks = [b for b in scaling.get("blocks_per_second") or [] if b is not None]
+    per_call = [b for b in scaling.get("blocks_per_call") or [] if b is not None]
+    if blocks and (max(blocks) >= BLOCKS_PER_SECOND_SCALING or max(per_call or [0.0]) >= BLOCKS_PER_CALL_SCALING):
+        return False
+    together_share = ran_together(scaling.get("overlap"))
+    if together_share is not None:
+        if together_share >= RAN_TOGETHER_SCALING:
+            return cpu_ok
+        # They did not run at once, and their blocking does not prove they waited for each other:
+        # a busy machine may simply have given them one core between them.  Not judged.
+        return None
     if blocks:
-        return max(blocks) < BLOCKS_PER_SECOND_SCALING and cpu_ok
+        # Too little CPU to see them run at once: a pair that never blocked had nothing to wait for.
+        return cpu_ok if max(blocks) <= BLOCKS_PER_SECOND_IDLE else None
     return min(fracs) >= 0.75 and cpu_ok
 
 
