@@ -38,14 +38,20 @@ mkdir -p "$cache/src"
 cd "$cache/src"
 tarball=$(ls python3.13_*.orig.tar.xz 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$tarball" ]; then
-    if ! apt-cache showsrc python3.13 >/dev/null 2>&1 || [ -z "$(apt-cache showsrc python3.13 2>/dev/null)" ]; then
-        say "apt knows no source package python3.13: add a deb-src entry for Debian trixie"
-        say "(for example 'Types: deb-src / URIs: http://deb.debian.org/debian / Suites: trixie / Components: main'"
-        say " in /etc/apt/sources.list.d/), run 'apt-get update', and try again"
-        exit 1
+    apt_options=()
+    if [ -z "$(apt-cache showsrc python3.13 2>/dev/null)" ]; then
+        # The machine's apt has no source entry that carries python3.13: use a private one, in the
+        # cache folder, for Debian trixie's sources (the system's apt configuration is not touched).
+        say "apt knows no source package python3.13: reading Debian trixie's sources with a private apt list"
+        mkdir -p "$cache/apt/lists/partial" "$cache/apt/parts"
+        echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
+            >"$cache/apt/sources.list"
+        apt_options=(-o "Dir::Etc::SourceList=$cache/apt/sources.list" -o "Dir::Etc::SourceParts=$cache/apt/parts"
+                     -o "Dir::State::Lists=$cache/apt/lists")
+        apt-get "${apt_options[@]}" update >&2 || { say "apt-get update of the private list failed"; exit 1; }
     fi
     say "downloading the python3.13 source package into $cache/src"
-    apt-get source --download-only python3.13 >&2
+    apt-get "${apt_options[@]}" source --download-only python3.13 >&2
     tarball=$(ls python3.13_*.orig.tar.xz | sort -V | tail -n 1)
 fi
 
