@@ -11,14 +11,24 @@ decided when the project is linked (:mod:`gillint.analysis.races`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Protocol, Set, Tuple
 
 import libcst as cst
 
 from .model import AccessFact, FunctionSummary, ModuleSummary, Span
+from .walk import walk_fields
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .summary import Summariser
+
+
+class Summariser(Protocol):
+    """What the recorder reads of the summariser it rides along with."""
+
+    @property
+    def function(self) -> FunctionSummary: ...
+
+    def span(self, node: cst.CSTNode) -> Span: ...
+
+    def text(self, node: cst.CSTNode) -> str: ...
 
 # Methods that change the container they are called on.
 MUTATING_METHODS = frozenset({
@@ -318,10 +328,8 @@ class RaceRecorder:
 
 def _children(node: cst.CSTNode) -> List[cst.CSTNode]:
     """The child nodes, read straight from the fields (libcst's ``children`` property re-walks the node)."""
-    from .summary import _walk_fields  # the summariser's field table: punctuation and whitespace left out
-
     found: List[cst.CSTNode] = []
-    for name in _walk_fields(type(node)):
+    for name in walk_fields(type(node)):  # punctuation and whitespace left out
         value = getattr(node, name)
         if isinstance(value, cst.CSTNode):
             found.append(value)

@@ -9,7 +9,6 @@ keep their arguments as :class:`Ref` values.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import libcst as cst
@@ -17,6 +16,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .model import AttrValue, CallFact, ClassSummary, FunctionSummary, LoopFact, ModuleSummary, Ref, Span
 from .race_facts import RaceRecorder
+from .walk import walk_fields as _walk_fields
 
 # Methods that put a value into the container they are called on: ``q.put(job)``, ``xs.append(x)``.
 PUT_METHODS = frozenset({"put", "put_nowait", "append", "appendleft", "add", "insert", "setdefault"})
@@ -769,14 +769,6 @@ class Summariser:
                 self.note_op("string", node)
 
 
-# Fields that hold only punctuation, whitespace or flags: never worth descending into.
-_SKIPPED_FIELDS = frozenset({
-    "lpar", "rpar", "leading_lines", "lines_after_decorators", "header", "footer", "semicolon", "comma",
-    "colon", "equal", "lbracket", "rbracket", "lbrace", "rbrace", "dot", "newline", "indent", "asynchronous",
-    "operator", "default_indent", "default_newline", "encoding", "has_trailing_newline", "star", "relative",
-    "whitespace_after_arg", "first_line", "trailing_whitespace",
-})
-_FIELDS: Dict[type, Tuple[str, ...]] = {}
 # (node type, field) pairs whose subtree is a loop's iterable: evaluated once, before the loop.
 _ITERABLE_FIELDS = frozenset({(cst.For, "iter"), (cst.CompFor, "iter")})
 
@@ -838,15 +830,6 @@ def _chain(handlers: List[object]) -> object:
         for handler in handlers:
             handler(node)  # type: ignore[operator]
     return each
-
-
-def _walk_fields(cls: type) -> Tuple[str, ...]:
-    fields = _FIELDS.get(cls)
-    if fields is None:
-        fields = tuple(f.name for f in dataclasses.fields(cls)
-                       if f.name not in _SKIPPED_FIELDS and "whitespace" not in f.name)
-        _FIELDS[cls] = fields
-    return fields
 
 
 class _Walker:

@@ -15,16 +15,23 @@ Every answer is ``None`` (shown safe) or a short reason that the finding carries
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Set, Tuple
+from typing import Callable, Dict, List, Optional, Protocol, Set, Tuple
 
 import libcst as cst
 
 from ..analysis.model import CallFact, FunctionSummary, ModuleSummary, Ref
+from ..analysis.project import Project
 from ..analysis.values import Resolved
 from .source import SourceFile, dotted, is_main_guard
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .plan import FixContext
+
+
+class FixContext(Protocol):
+    """What the checks ask of a fix run (gillint.fixes.plan.FixContext): the project and parsed sources."""
+
+    project: Project
+
+    def source(self, path: str) -> Optional[SourceFile]: ...
 
 MAX_DEPTH = 12
 # Built-in callables whose result is plain data when their arguments are.
