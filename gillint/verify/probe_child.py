@@ -414,7 +414,8 @@ class Overlap:
         expected = 1.0
         for share in shares:
             expected *= share
-        return {"ticks": self.ticks, "progress_shares": [round(v, 3) for v in shares],
+        # One precision for every share, so rounding keeps "both" <= each worker's share.
+        return {"ticks": self.ticks, "progress_shares": [round(v, 4) for v in shares],
                 "both": round(self.both / self.ticks, 4), "expected": round(expected, 4)}
 
 
