@@ -259,7 +259,7 @@ class CostModel:
                 # re.findall(pattern, text), json.loads(body): one call, but over the whole payload
                 work = Work(work.kind, work.strength, work.traits | {"payload-call"}, work.steps, work.reason)
             return work
-        if resolved.is_unknown and _dispatch(call):
+        if resolved.is_unknown and _dispatch(call) and not _notifies(function, call):
             return DISPATCH
         if call.method and resolved.kind != "function":
             if _non_blocking(call):
@@ -384,8 +384,8 @@ class CostModel:
         here = location(module, loop.span)
         iterations = self.iterations(module, function, index)
         large = (iterations is None or iterations >= self.min_iterations) and not loop.walk
-        if loop.busy_wait:
-            return LIGHT
+        if loop.busy_wait and not (state.heavy or child_cpu):
+            return LIGHT  # the spin itself is GIL103's finding; heavy work in a reacting branch is still weighed
         if loop.awaits and not state.io:
             # each iteration hands control back to the event loop, like waiting on I/O
             step = EvidenceStep(label, "awaits in the loop", here)
@@ -783,6 +783,19 @@ def _dispatch(call: CallFact) -> bool:
     """A call of an unknown callable that is data: ``fn(*args)``, ``item.fn(x)``, ``self._target()``."""
     last = call.raw.rsplit(".", 1)[-1] if call.raw else call.method
     return last in CALLABLE_NAMES or (call.star_args and bool(call.raw) and "." not in call.raw)
+
+
+# Parameters through which a caller asks to be told of each result.
+NOTIFY_NAMES = frozenset({"callback", "_callback", "cb", "progress", "progress_callback", "on_result", "on_done",
+                          "on_progress", "report"})
+
+
+def _notifies(function: FunctionSummary, call: CallFact) -> bool:
+    """``callback(host, result)`` on a callback parameter: the caller's hook, told of each result the
+    function produced.  The function's own work is what it does to produce them; unlike a job loop that
+    runs whatever callable each job names, the hook is not what the function is for."""
+    return (call.raw in function.params and call.raw in NOTIFY_NAMES and not call.star_args
+            and function.is_async is False)
 
 
 def _non_blocking(call: CallFact) -> bool:

@@ -9,7 +9,7 @@ keep their arguments as :class:`Ref` values.
 
 from __future__ import annotations
 
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -140,6 +140,108 @@ def literal_int(node: cst.BaseExpression, constants: Optional[Dict[str, int]] = 
             return None
         return value if abs(value) <= MAX_CONSTANT else None
     return None
+
+
+# Calls that answer at once without waiting: the clock, sizes, flags and states of other objects.
+QUICK_CALLS = frozenset({"time", "monotonic", "perf_counter", "time_ns", "monotonic_ns", "perf_counter_ns",
+                         "len", "isinstance", "qsize", "is_set", "is_alive", "empty", "full", "done", "locked"})
+# ``q.get(block=False)``, ``q.get_nowait()``: a poll that raises at once when there is nothing to take.
+NONBLOCKING_TAKES = frozenset({"get_nowait", "popleft", "pop"})
+
+
+def _quick(node: cst.BaseExpression) -> bool:
+    """An expression that reads state and returns at once: names, constants, arithmetic, comparisons and
+    ``QUICK_CALLS``.  Any other call might wait, so it is not quick."""
+    if isinstance(node, (cst.Name, cst.Integer, cst.Float, cst.SimpleString, cst.Ellipsis)):
+        return True
+    if isinstance(node, cst.Attribute):
+        return _quick(node.value)
+    if isinstance(node, cst.UnaryOperation):
+        return _quick(node.expression)
+    if isinstance(node, (cst.BinaryOperation, cst.BooleanOperation)):
+        return _quick(node.left) and _quick(node.right)
+    if isinstance(node, cst.Comparison):
+        return _quick(node.left) and all(_quick(target.comparator) for target in node.comparisons)
+    if isinstance(node, cst.Call):
+        return (dotted_name(node.func).rsplit(".", 1)[-1] in QUICK_CALLS
+                and all(_quick(arg.value) for arg in node.args))
+    return False
+
+
+def _tiny_sleep(node: cst.BaseExpression) -> bool:
+    if not (isinstance(node, cst.Call) and dotted_name(node.func).rsplit(".", 1)[-1] in SLEEP_NAMES and node.args):
+        return False
+    seconds = literal_float(node.args[0].value)
+    return seconds is not None and seconds < BUSY_SLEEP_SECONDS
+
+
+def _nonblocking_take(node: cst.CSTNode) -> bool:
+    """``x = q.get(block=False)`` / ``q.get_nowait()`` / ``q.get(False)``: raises at once when empty."""
+    if isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1:
+        node = node.body[0]
+    value = getattr(node, "value", None)
+    if not isinstance(value, cst.Call):
+        return False
+    method = dotted_name(value.func).rsplit(".", 1)[-1]
+    if method in NONBLOCKING_TAKES and not value.args:
+        return True
+    if method != "get":
+        return False
+    for index, arg in enumerate(value.args):
+        keyword = arg.keyword.value if arg.keyword else ("block" if index == 0 else "")
+        if keyword == "block" and isinstance(arg.value, cst.Name) and arg.value.value == "False":
+            return True
+    return False
+
+
+def _names_and_attributes(node: cst.CSTNode) -> Iterator[cst.BaseExpression]:
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        yield node
+    for child in node.children:
+        yield from _names_and_attributes(child)
+
+
+def idle_pass_spins(statements: Sequence[cst.CSTNode], assigned: Set[str]) -> bool:
+    """Whether one pass of a polling loop, taken while nothing has happened yet, runs without waiting and
+    goes round again.  The idle pass skips every ``if`` whose quick test is false (the branch that reacts
+    runs once, when the thing polled for comes), and in a ``try`` that starts with a non-blocking take
+    from a queue it goes to the handler.  Anything that might wait (an unknown call, a loop, a ``with``)
+    makes it a real pass, not a spin; so does a body that never loops back.  The names the idle pass
+    assigns are added to ``assigned``."""
+    simple: List[cst.BaseSmallStatement] = []
+    for stmt in statements:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            simple.extend(stmt.body)
+        elif isinstance(stmt, cst.BaseSmallStatement):  # the body of ``while x: pass`` on one line
+            simple.append(stmt)
+        elif isinstance(stmt, cst.If):
+            if not _quick(stmt.test):
+                return False
+            orelse = stmt.orelse
+            if isinstance(orelse, cst.If):
+                if not idle_pass_spins([orelse], assigned):
+                    return False
+            elif orelse is not None and not idle_pass_spins(orelse.body.body, assigned):
+                return False
+        elif isinstance(stmt, cst.Try) and stmt.body.body and _nonblocking_take(stmt.body.body[0]):
+            if stmt.orelse is not None or stmt.finalbody is not None:
+                return False
+            if not all(idle_pass_spins(handler.body.body, assigned) for handler in stmt.handlers):
+                return False
+        else:
+            return False
+    for small in simple:
+        if isinstance(small, (cst.Pass, cst.Continue)):
+            continue
+        if isinstance(small, cst.Expr) and (_tiny_sleep(small.value) or _quick(small.value)):
+            continue
+        if isinstance(small, (cst.Assign, cst.AugAssign, cst.AnnAssign)) and small.value is not None \
+                and _quick(small.value):
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            assigned.update(dotted_name(n) for t in targets for n in _names_and_attributes(t))
+            continue
+        return False
+    return bool(statements)
 
 
 def literal_float(node: cst.BaseExpression) -> Optional[float]:
@@ -581,32 +683,16 @@ class Summariser:
             and dotted_name(test.func).rsplit(".", 1)[-1].startswith(PREDICATE_PREFIXES))
 
     def is_busy_wait(self, node: cst.While) -> bool:
-        """``while not done: pass`` or with only a tiny sleep: polling a flag."""
+        """A loop polling a flag whose idle pass waits on nothing: ``while not done: pass``, a tiny sleep,
+        or checks that do something only once the condition they test comes true."""
         if not self.polls_flags(node.test):
             return False
-        body = node.body
-        statements: Sequence[cst.CSTNode]
-        if isinstance(body, cst.SimpleStatementSuite):
-            statements = body.body
-        else:
-            statements = []
-            for stmt in body.body:
-                if not isinstance(stmt, cst.SimpleStatementLine):
-                    return False
-                statements.extend(stmt.body)
-        if not statements:
+        assigned: Set[str] = set()
+        if not idle_pass_spins(node.body.body, assigned):
             return False
-        for stmt in statements:
-            if isinstance(stmt, (cst.Pass, cst.Continue)):
-                continue
-            if isinstance(stmt, cst.Expr) and isinstance(stmt.value, cst.Call):
-                call = stmt.value
-                if dotted_name(call.func).rsplit(".", 1)[-1] in SLEEP_NAMES and call.args:
-                    seconds = literal_float(call.args[0].value)
-                    if seconds is not None and seconds < BUSY_SLEEP_SECONDS:
-                        continue
-            return False
-        return True
+        # ``while node: ... node = node.parent`` moves what it tests each pass: a walk, not a spin
+        polled = {dotted_name(n) for n in _names_and_attributes(node.test)}
+        return not (assigned & polled)
 
     def _visit_comprehension(self, node: Union[cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]) -> None:
         count = 0

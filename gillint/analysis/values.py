@@ -49,6 +49,8 @@ MAP_METHODS = frozenset({"map", "imap", "imap_unordered", "map_async"})
 FORWARDING_APIS = ("Thread", "Timer", "Process", "submit", "to_thread", "run_in_executor", "partial", "apply_async",
                    "apply", "start_new_thread", "map", "imap", "imap_unordered", "starmap", "map_async",
                    "starmap_async")
+# Index key of calls under other names that hand over a ``target=`` (no call's name has a space).
+TARGET_KEYWORD_CALLS = "target keyword"
 STARMAP_METHODS = frozenset({"starmap", "starmap_async"})
 
 try:
@@ -190,6 +192,10 @@ class ValueAnalysis:
                         name = call.raw.rsplit(".", 1)[-1] if call.raw else call.method
                         if name:
                             self._calls_by_name.setdefault(name, []).append((summary, function, call))
+                        if name not in FORWARDING_APIS and any(k == "target" for k, _ in call.keywords):
+                            # ``ForkProcess(target=run, args=(self,))``: a start API under a name of the
+                            # project's own (an alias, a context's Process) still forwards its args
+                            self._calls_by_name.setdefault(TARGET_KEYWORD_CALLS, []).append((summary, function, call))
             for klass in summary.classes.values():
                 for base in klass.bases:
                     self._classes_by_base.setdefault(base.rsplit(".", 1)[-1], []).append((summary, klass))
@@ -778,7 +784,7 @@ class ValueAnalysis:
             return index  # type: ignore[return-value]
         built: Dict[Tuple[str, str], list] = {}
         self._memo[key] = built  # type: ignore[assignment]
-        for name in FORWARDING_APIS:
+        for name in FORWARDING_APIS + (TARGET_KEYWORD_CALLS,):
             for caller_module, caller, call in self._calls_by_name.get(name, ()):
                 for position, argument in _callable_arguments(call):
                     if argument.kind not in ("name", "member"):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from ..analysis.model import FunctionSummary, ModuleSummary
 from ..analysis.starts import StartSite
+from ..analysis.summary import SLEEP_NAMES
 from ..diagnostics import Diagnostic, describe_path
 from . import remedy as remedies
 from .base import Example, Facts, Rule, iter_sites, register, target_name
@@ -298,14 +300,25 @@ class BusyWaitLoop(Rule):
             if not _uses_threads(module):
                 continue
             for function in module.functions.values():
-                for loop in function.loops:
-                    if not loop.busy_wait:
+                for index, loop in enumerate(function.loops):
+                    if not loop.busy_wait or self._waits(facts, module, function, index):
                         continue
                     span = (loop.span[0], loop.span[1], loop.span[0], loop.span[1] + len("while " + loop.iter_text))
                     message = "busy wait: `while %s` spins, taking the GIL from the threads doing the work" % loop.iter_text
                     text = ("wait on a threading.Event (or Condition, queue.get(), thread.join(), future.result()) that the "
                             "other thread sets: it blocks without holding the GIL and wakes at once")
                     yield self.diagnostic(module, span, message, remedies.Remedy.EVENT, text)
+
+    @staticmethod
+    def _waits(facts: Facts, module: ModuleSummary, function: FunctionSummary, index: int) -> bool:
+        """A predicate of the project's own that waits (``while not is_job_done():`` polling a server):
+        each pass blocks on I/O, so the loop does not spin."""
+        for call in function.calls:
+            if call.loop != index or (call.raw or call.method or "").rsplit(".", 1)[-1] in SLEEP_NAMES:
+                continue
+            if facts.cost.call_effect(module, function, call, 0).kind == "io":
+                return True
+        return False
 
     VALID = (
         Example(
