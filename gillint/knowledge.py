@@ -86,6 +86,7 @@ class StarterEntry:
     star_args: bool
     reason: str
     source: str = ""
+    awaited: bool = False  # a coroutine awaits it while a worker thread runs the callable (to_thread)
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ _SCHEMA: Dict[str, Dict[str, type]] = {
         "args": str,
         "kwargs": str,
         "star_args": bool,
+        "awaited": bool,
         "reason": str,
     },
     "executor": {"name": str, "worker": str, "api": str, "reason": str},
@@ -224,6 +226,7 @@ def add_entries(kb: KnowledgeBase, data: Mapping[str, Any], where: str) -> None:
             star_args=item.get("star_args", False),
             reason=item["reason"],
             source=where,
+            awaited=item.get("awaited", False),
         )
     for raw in data.get("executor", ()):
         item = _check_entry("executor", raw, where)

@@ -326,9 +326,14 @@ class CostModel:
     def library_target(self, module: ModuleSummary, resolved: Resolved, span: Tuple[int, int, int, int],
                        label: str) -> Optional[Work]:
         """A library callable handed to a worker as it is (``run_in_executor(None, parser.parse, text)``,
-        ``pool.submit(json.loads, body)``): its work is what the knowledge base says of it, when it says."""
+        ``pool.submit(json.loads, body)``, ``partial(nbformat.reads, as_version=4)``): its work is what the
+        knowledge base says of it, when it says."""
+        if resolved.kind == "partial" and resolved.inner is not None:
+            resolved = resolved.inner
         if resolved.kind != "external" or not resolved.name:
             return None
+        if not _IDENTIFIER_PATH.fullmatch(label):
+            label = resolved.name  # ``partial(nbformat.reads, ...)``: the evidence names the library call
         entry = self.kb.call(resolved.name)
         if entry is None:
             return None
@@ -636,6 +641,7 @@ def is_generator(function: FunctionSummary) -> bool:
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 # Calls whose loops grow with a number rather than walk a part of it: ``for j in range(i)`` under
 # ``for i in range(n)`` is a triangle of n*n/2 iterations, not one pass.
 _COUNTING = ("range(", "itertools.count(", "itertools.product(", "itertools.combinations(", "itertools.permutations(")

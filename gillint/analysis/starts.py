@@ -221,7 +221,7 @@ class StartFinder:
                 rest = [ref for ref in call.args[1:]]
                 args_source = _tuple_source(rest)
             family = {"thread": "thread", "process": "process"}.get(starter.worker, "thread")
-            if name == "asyncio.to_thread":
+            if name == "asyncio.to_thread" or (starter.awaited and starter.worker == "thread"):
                 family = "to_thread"
             worker = starter.worker if name != "asyncio.to_thread" else self.default_executor_worker
             return self._make_site(module, function, call, name, family, worker, target, args_source,

@@ -65,7 +65,7 @@ class Facts:
                     work = LIGHT_WORK if is_generator(target[1]) else self.cost.work(*target)
                     found.append((work, target))
                     continue
-                library = self.cost.library_target(site.module, value, site.span, site.target_text)
+                library = self.cost.library_target(site.module, value, site.span, compact(site.target_text))
                 if library is not None:
                     found.append((library, None))
             self._work[key] = max(found, key=lambda pair: _work_weight(pair[0])) if found else (Work("unknown"), None)
@@ -165,7 +165,19 @@ def verify_target(site: StartSite, target: Optional[Tuple[ModuleSummary, Functio
 def target_name(site: StartSite, target: Optional[Tuple[ModuleSummary, FunctionSummary]]) -> str:
     if target is not None and not target[1].is_lambda:
         return target[1].qualname
-    return site.target_text
+    return compact(site.target_text)
+
+
+def compact(text: str, limit: int = 60) -> str:
+    """Source text of a callable on one line for a message: ``partial(\n  nbformat.reads,\n  ...)`` is
+    ``partial(nbformat.reads, ...)``."""
+    one_line = " ".join(text.split()).replace("( ", "(").replace(", )", ")").replace(",)", ")")
+    if len(one_line) <= limit:
+        return one_line
+    head, paren, rest = one_line.partition("(")
+    if paren and "," in rest:
+        return "%s(%s, ...)" % (head, rest.split(",", 1)[0])
+    return one_line[: limit - 3] + "..."
 
 
 def iter_sites(facts: Facts, families: Sequence[str], workers: Sequence[str]) -> Iterator[StartSite]:

@@ -8,7 +8,7 @@ from ..analysis.model import FunctionSummary, ModuleSummary
 from ..analysis.project import Resolved
 from ..diagnostics import Diagnostic, Remedy, describe_path
 from . import remedy as remedies
-from .base import Example, Facts, Rule, register, target_name
+from .base import Example, Facts, Rule, compact, register, target_name
 
 PROCESS_FAMILIES = ("executor", "process", "run_in_executor")
 
@@ -271,7 +271,7 @@ class UnpicklableProcessTarget(Rule):
                        "and Linux from Python 3.14)")
             else:
                 how = "which pickles every task it runs, so the call fails under every start method, fork included"
-            message = "`%s` is %s: it cannot be pickled to reach %s, %s" % (site.target_text, why, site.api, how)
+            message = "`%s` is %s: it cannot be pickled to reach %s, %s" % (compact(site.target_text), why, site.api, how)
             text = "define the function at module level and bind extra arguments with functools.partial"
             yield self.site_diagnostic(site, message, Remedy.PICKLABLE, text)
 

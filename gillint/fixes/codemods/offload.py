@@ -38,6 +38,10 @@ class OffloadToProcessPool(Fixer):
         if module is None or not sites:
             raise NoFix("gillint cannot find where the work is offloaded")
         site = sites[0]
+        if site.family == "to_thread" and site.api != "asyncio.to_thread":
+            # anyio/trio/Starlette offloads may run under a loop that is not asyncio's, and take
+            # keywords of their own (limiter=, abandon_on_cancel=) that run_in_executor has not
+            raise NoFix("only asyncio.to_thread and run_in_executor are rewritten; %s is left to you" % site.api)
         if site.family == "run_in_executor" and not site.api.endswith("(None)"):
             raise NoFix("the code names its executor; make that executor a ProcessPoolExecutor where it is created")
         call = source.node_at(site.span, (cst.Call,))
