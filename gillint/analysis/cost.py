@@ -66,6 +66,9 @@ PAYLOAD_NAMES = frozenset({
     "buf", "buffer", "raw", "blob", "chunk", "page", "markup", "lines", "rows", "records", "docs", "documents",
     "corpus", "csv", "json", "yaml", "image", "img", "pixels", "frame", "frames", "matrix", "samples", "audio",
 })
+# Opening and reading a local file: a brief wait, unlike the network or a child process.
+LOCAL_FILE_CALLS = frozenset({"open", "io.open", "os.open", "os.fdopen", "pathlib.Path.open",
+                              "pathlib.Path.read_text", "pathlib.Path.read_bytes"})
 # Waits that pace a loop rather than feed it data.
 PACING_CALLS = frozenset({"sleep", "wait", "wait_for", "Event.wait"})
 # Values of one callee weighed per call (a name rarely holds more distinct callables).
@@ -266,7 +269,10 @@ class CostModel:
                 return LIGHT
             method = self.kb.method(call.method, call.nargs)
             if method is not None:
-                return self._library_work(method.effect, "." + call.method, method.reason, label, here)
+                work = self._library_work(method.effect, "." + call.method, method.reason, label, here)
+                if work.kind == "io" and name.rsplit(".", 1)[0] in LOCAL_FILE_CALLS:
+                    work = work.but(traits=work.traits | {"local-file"})  # ``open(path).read()``
+                return work
         return LIGHT
 
     # ---------------------------------------------------------------- blocking calls
@@ -352,6 +358,8 @@ class CostModel:
             traits |= {"heavy-call"}
         if effect == "io" and name.rsplit(".", 1)[-1] in PACING_CALLS:
             traits |= {"pace"}  # a sleep or a timed wait: the loop around it is periodic
+        if effect == "io" and name in LOCAL_FILE_CALLS:
+            traits |= {"local-file"}
         return Work(effect, WEAK if effect == "cpu" else 0, traits, (step,), "%s (%s)" % (note, reason), effect == "io")
 
     # ---------------------------------------------------------------- loops
@@ -609,6 +617,13 @@ class CostModel:
         has_io = bool(top.io) or function.awaits > 0 or any(
             (w.kind == "io" or w.has_io) for i, w in enumerate(loop_work) if loops[i].parent is None
         )
+        if (has_io and top.io and function.awaits == 0 and all("local-file" in w.traits for w in top.io)
+                and not any((w.kind == "io" or w.has_io) for i, w in enumerate(loop_work) if loops[i].parent is None)
+                and any("heavy-call" in w.traits for w in candidates)):
+            # read a file, then hand its whole content to a library call known to run long over it
+            # (``chardet.detect_all(f.read())``): opening and reading a local file is brief next to
+            # that call, so the function is as CPU-bound as the call
+            has_io = False
         strong = [w for w in candidates if w.strength >= STRONG]
         if strong:
             best = strong[0]
