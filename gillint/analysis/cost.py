@@ -432,7 +432,10 @@ class CostModel:
             traits = (best.traits - {"flat"}) | ({"io"} if has_io else frozenset()) | (
                 {"nested"} if product else frozenset())
             driver = None if best.driver is None else best.driver | set(_IDENTIFIER.findall(loop.iter_text))
-            return Work("cpu", strength, traits, (step,) + best.steps, best.reason, has_io or best.has_io, driver)
+            # A loop that does not multiply the work (it waits each pass, or walks one element at a time)
+            # is not where the work is: the evidence starts at the heavy call inside it.
+            steps = best.steps if has_io and not product and best.steps else (step,) + best.steps
+            return Work("cpu", strength, traits, steps, best.reason, has_io or best.has_io, driver)
         if has_io:
             return Work("io", 0, frozenset({"io"}), state.io[0].steps, state.io[0].reason, True)
         if state.gil_calls and large:
