@@ -153,8 +153,10 @@ class IoBoundProcessPoolTask(Rule):
             if site.family not in PROCESS_FAMILIES + ("process-subclass",) or site.worker != "process":
                 continue
             work, target = facts.target_work(site)
-            if work.kind != "io" or "mixed" in work.traits:
-                continue  # read a file, then parse it: the parsing is why it went to a process
+            if work.kind != "io" or ("mixed" in work.traits and "pace" not in work.traits):
+                # read a file, then parse it: the parsing is why it went to a process.  A service loop
+                # paced by sleeps, whose periodic pass is small, still spends its life waiting.
+                continue
             name = target_name(site, target)
             message = "`%s` is I/O-bound: it waits with the GIL released, so sending it to %s buys nothing but " \
                       "start-up and pickling cost: %s" % (name, site.api, describe_path(work.steps))
