@@ -403,10 +403,12 @@ class CostModel:
             # each iteration hands control back to the event loop, like waiting on I/O
             step = EvidenceStep(label, "awaits in the loop", here)
             state.io.append(Work("io", 0, frozenset({"io"}), (step,), "awaits each iteration", True))
-        has_io = bool(state.io)
+        heavy = state.heavy + child_cpu
+        # Reading the next line of a local file is brief next to CPU work done on each line; only
+        # real waits (the network, a pipe, a queue) make the loop's time go into waiting.
+        has_io = bool(state.io) and not (heavy and all("local-file" in w.traits for w in state.io))
         # Heavy work repeated per iteration of a loop over data is O(n*m): strong.  Inside a loop of a
         # few literal items it is only as strong as it was.
-        heavy = state.heavy + child_cpu
         if heavy:
             best = max(heavy, key=lambda w: (w.strength, bool(w.traits & LOOP_TRAITS)))
             # a data loop around a callee that loops over data itself is nested work (O(n*m)): strong.
