@@ -66,6 +66,12 @@ PAYLOAD_NAMES = frozenset({
     "buf", "buffer", "raw", "blob", "chunk", "page", "markup", "lines", "rows", "records", "docs", "documents",
     "corpus", "csv", "json", "yaml", "image", "img", "pixels", "frame", "frames", "matrix", "samples", "audio",
 })
+# Names of values that are one small item however they are walked: a character loop over them is short.
+SMALL_VALUE_NAMES = frozenset({
+    "port", "host", "hostname", "netloc", "scheme", "name", "key", "prefix", "suffix", "ext", "extension", "tag",
+    "label", "method", "version", "flag", "flags", "mode", "char", "ch", "sep", "delimiter", "encoding", "charset",
+    "locale", "lang", "language", "unit", "currency", "code", "status", "level", "kind", "type", "typ",
+})
 # Opening and reading a local file: a brief wait, unlike the network or a child process.
 LOCAL_FILE_CALLS = frozenset({"open", "io.open", "os.open", "os.fdopen", "pathlib.Path.open",
                               "pathlib.Path.read_text", "pathlib.Path.read_bytes"})
@@ -457,11 +463,14 @@ class CostModel:
         if not work_ops and "collection" in loop.ops and large and (
                 iterations is not None or self._in_large_loop(module, function, loop, waits)):
             work_ops = ["collection"]  # ...unless there is a great deal of it: nested or large literal loops
-        if loop.per_element and large and iterations is None and not work_ops:
+        # ``all(c.isdigit() for c in port)``: a walk over one small value (a port, a host name, a key) is
+        # a few characters, not payload data
+        per_element = loop.per_element and _root_word(loop.iter_text) not in SMALL_VALUE_NAMES
+        if per_element and large and iterations is None and not work_ops:
             work_ops = ["string"]
         if work_ops and large:
             scale = self._scale(module, function, loop, iterations, waits)
-            strong = bool(scale) or (loop.per_element and iterations is None)
+            strong = bool(scale) or (per_element and iterations is None)
             ops = _join([op for op in ("arithmetic", "comparison", "string", "collection") if op in loop.ops]
                         or work_ops) + " work"
             what = "while loop" if loop.kind == "while" else (
@@ -471,7 +480,7 @@ class CostModel:
             op_here = location(module, loop.op_span) if loop.op_span else here
             step = EvidenceStep(label, "%s doing %s" % (what, ops), Location(module.path, here.line, here.column, op_here.end_line, op_here.end_column))
             traits = frozenset(loop.ops) | scale | (
-                {"per-element"} if loop.per_element and iterations is None else frozenset())
+                {"per-element"} if per_element and iterations is None else frozenset())
             if "per-element" in traits:
                 reason = "%s works on every element of the data, one at a time, in pure Python" % what
             return Work("cpu", STRONG if strong else WEAK, traits, (step,), reason,
@@ -845,6 +854,13 @@ def _non_blocking(call: CallFact) -> bool:
         if keyword == "timeout" and value.text in ("0", "0.0"):
             return True
     return call.method in ("get", "acquire", "put") and bool(call.args) and call.args[0].text == "False"
+
+
+def _root_word(text: str) -> str:
+    """The last name of an iterable's text, without underscores: ``self._port`` -> ``port``,
+    ``str(port)`` -> ``port``, ``host.lower()`` -> ``host``."""
+    words = [w for w in _IDENTIFIER.findall(text) if w not in ("self", "cls", "str", "lower", "upper", "strip")]
+    return words[-1].strip("_").lower() if words else ""
 
 
 def _short(text: str, limit: int = 40) -> str:
