@@ -595,6 +595,12 @@ class ValueAnalysis:
             return [Resolved("instance", callee.module, klass=callee.klass, origin=origin, exact=True,
                              ctor=(module, function, ref))]
         if callee.kind == "external":
+            if callee.name == "typing.cast" and len(ref.args) == 2:
+                # ``cast(TLObject, x)``: the code says what x is; an instance of a class of the project
+                declared = [Resolved("instance", v.module, klass=v.klass, origin=origin)
+                            for v in self.ref_values(module, function, ref.args[0])
+                            if v.kind == "class" and v.klass is not None and v.executor is None]
+                return declared or self.ref_values(module, function, ref.args[1])
             if callee.name == "functools.partial" and ref.args:
                 inner = best(self.ref_values(module, function, ref.args[0]))
                 return [Resolved("partial", inner=inner, name=ref.args[0].text)]
