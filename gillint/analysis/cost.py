@@ -436,7 +436,7 @@ class CostModel:
             if any("pace" in w.traits for w in state.io) and not best.traits & {"per-element", "nested"}:
                 # paced by a sleep or a timed wait: periodic work (a monitor, a heartbeat, a refresh);
                 # it is CPU-bound only when one pass walks data element by element or nests data loops
-                return Work("io", 0, frozenset({"io", "mixed", "pace"}), state.io[0].steps, state.io[0].reason, True)
+                return Work("io", 0, frozenset({"io", "mixed"}), state.io[0].steps, state.io[0].reason, True)
             note = "loop over %s" % _short(loop.iter_text) if loop.kind != "while" else "while loop"
             step = EvidenceStep(label, note, here)
             # "flat" spoke of this loop's element; to the loops around this one, this loop is a pass over data
@@ -653,26 +653,13 @@ class CostModel:
             # a worker loop that waits for jobs and runs whatever callable each job names: what it
             # spends its time on is the jobs' work, which is not known here; it is not I/O-bound
             return DISPATCH
-        service = [w for i, w in enumerate(loop_work)
-                   if loops[i].parent is None and loops[i].infinite and w.kind == "io" and not loops[i].rare]
-        if has_io and service and not candidates:
-            # ``setup(); while True: ... sleep(interval)``: the function lives in its service loop, and
-            # what the one-off set-up before it does beside its waits does not change that
-            return service[0]
         if has_io:
             io_work = top.io[0] if top.io else next(
                 (w for i, w in enumerate(loop_work) if loops[i].parent is None and (w.kind == "io" or w.has_io)),
                 Work("io", 0, frozenset({"io"}), (), "awaits", True))
             # "mixed": there is CPU work beside the waiting (too little to outweigh it, but real)
             mixed = bool(candidates) or any("mixed" in w.traits for w in top.io + [io_work])
-            # "pace": the only CPU work is a periodic pass of a loop paced by sleeps (a service loop)
-            mixed_sources = [w for w in top.io + [io_work] + [
-                w for i, w in enumerate(loop_work) if loops[i].parent is None and (w.kind == "io" or w.has_io)]
-                if "mixed" in w.traits]
-            paced = mixed and not candidates and bool(mixed_sources) and all("pace" in w.traits for w in mixed_sources)
-            traits = {"io", "mixed"} if mixed else {"io"}
-            return Work("io", 0, frozenset(traits | ({"pace"} if paced else set())), io_work.steps, io_work.reason,
-                        True)
+            return Work("io", 0, frozenset({"io", "mixed"} if mixed else {"io"}), io_work.steps, io_work.reason, True)
         releases = top.releases + [w for i, w in enumerate(loop_work) if loops[i].parent is None and w.kind == "releases"]
         if releases:
             return Work("releases", 0, frozenset({"releases"}), releases[0].steps, releases[0].reason)

@@ -153,9 +153,9 @@ class IoBoundProcessPoolTask(Rule):
             if site.family not in PROCESS_FAMILIES + ("process-subclass",) or site.worker != "process":
                 continue
             work, target = facts.target_work(site)
-            if work.kind != "io" or ("mixed" in work.traits and "pace" not in work.traits):
-                # read a file, then parse it: the parsing is why it went to a process.  A service loop
-                # paced by sleeps, whose periodic pass is small, still spends its life waiting.
+            if work.kind != "io" or "mixed" in work.traits:
+                # read a file, then parse it (or rebuild a site each time a file changes): the CPU work
+                # beside the waits is why it went to a process
                 continue
             name = target_name(site, target)
             message = "`%s` is I/O-bound: it waits with the GIL released, so sending it to %s buys nothing but " \
