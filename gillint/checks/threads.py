@@ -6,7 +6,7 @@ from typing import Iterable, Sequence
 
 from ..analysis.model import FunctionSummary, ModuleSummary
 from ..analysis.starts import StartSite
-from ..analysis.summary import SLEEP_NAMES
+from ..analysis.summary import QUICK_CALLS, SLEEP_NAMES
 from ..diagnostics import Diagnostic, describe_path
 from . import remedy as remedies
 from .base import Example, Facts, Rule, iter_sites, register, target_name
@@ -252,6 +252,19 @@ def _uses_threads(module) -> bool:
     return any(name.split(".", 1)[0] in THREAD_MODULES for name in module.imports.values())
 
 
+def _calls_unknown_code(facts: Facts, module: ModuleSummary, function: FunctionSummary) -> bool:
+    """A polled predicate of the project's own that calls code gillint knows nothing of (a client
+    library's request): it may wait, so polling it is not shown to spin."""
+    for call in function.calls:
+        for callee in facts.cost.project.callees(module, function, call):
+            if callee.is_unknown and call.method not in QUICK_CALLS:
+                return True
+            if callee.kind in ("external", "external-instance") and facts.cost.kb.call(callee.name) is None \
+                    and callee.name.rsplit(".", 1)[-1] not in QUICK_CALLS:
+                return True
+    return False
+
+
 @register
 class BusyWaitLoop(Rule):
     """
@@ -318,6 +331,11 @@ class BusyWaitLoop(Rule):
                 continue
             if facts.cost.call_effect(module, function, call, 0).kind == "io":
                 return True
+            scope = function if function.qualname != ModuleSummary.MODULE_SCOPE else None
+            for callee in facts.cost.project.callees(module, scope, call):
+                if callee.kind == "function" and callee.function is not None and callee.module is not None \
+                        and _calls_unknown_code(facts, callee.module, callee.function):
+                    return True
         return False
 
     VALID = (
