@@ -158,6 +158,11 @@ class StartFinder:
         """A site whose target is a parameter of the function it is in (``run_all(fn, xs)`` hands ``fn``
         to a pool) starts work at each call of that function, with the callable passed there."""
         ref, function = site.target_ref, site.function
+        if (ref is not None and ref.kind == "name" and "." not in ref.raw and ref.raw not in function.params
+                and ref.raw not in function.assigns and depth < MAX_FORWARDING):
+            decorator = self._enclosing_with_param(site.module, function, ref.raw)
+            if decorator is not None:
+                return self.decorated(site, decorator, ref.raw, depth) or [site]
         if (ref is None or ref.kind != "name" or "." in ref.raw or ref.raw not in function.params
                 or ref.raw in function.assigns or depth >= MAX_FORWARDING):
             return [site]
@@ -171,6 +176,46 @@ class StartFinder:
             derived.gil_off = site.gil_off or call.gil_off
             found.extend(self.forwarded(derived, depth + 1))
         return found or [site]
+
+    @staticmethod
+    def _enclosing_with_param(module: ModuleSummary, function: FunctionSummary,
+                              name: str) -> Optional[FunctionSummary]:
+        """The function around ``function`` whose parameter ``name`` it closes over (a decorator's
+        ``func`` in its ``wrapper``), if any."""
+        parent = module.functions.get(function.parent) if function.parent else None
+        while parent is not None and parent.qualname != ModuleSummary.MODULE_SCOPE:
+            if name in parent.params and name not in parent.assigns:
+                return parent
+            if name in parent.assigns or name in parent.local_defs:
+                return None
+            parent = module.functions.get(parent.parent) if parent.parent else None
+        return None
+
+    def decorated(self, site: StartSite, decorator: FunctionSummary, param: str, depth: int) -> List[StartSite]:
+        """``@threaded def crunch(rows): ...`` where ``threaded(func)`` returns a wrapper that hands
+        ``func`` to a worker: every function so decorated runs on that worker when it is called (and so
+        does every callable passed to ``threaded(...)`` by a call)."""
+        found: List[StartSite] = []
+        for module in list(self.project.modules.values()):
+            for function in module.functions.values():
+                if not any(d.rsplit(".", 1)[-1] == decorator.name for d in function.decorators):
+                    continue
+                scope = module.functions.get(function.parent) if function.parent else None
+                if not any(v.kind == "function" and v.function is decorator
+                           for d in function.decorators if d.rsplit(".", 1)[-1] == decorator.name
+                           for v in self.project.values(module, scope, d)):
+                    continue
+                target = Resolved("function", module, function)
+                derived = StartSite(module, function, site.api, site.family, site.worker, function.name_span,
+                                    function.qualname, target, targets=(target,), executor_api=site.executor_api,
+                                    method=site.method, via="@%s" % decorator.name, gil_off=site.gil_off)
+                found.append(derived)
+        wrapped = StartSite(site.module, decorator, site.api, site.family, site.worker, site.span, param,
+                            site.target, site.args_source, site.kwargs_source, site.executor_api, site.method,
+                            Ref("name", param, text=param), site.targets, site.via, site.gil_off)
+        explicit = self.forwarded(wrapped, depth + 1)
+        found.extend(s for s in explicit if s is not wrapped)
+        return found
 
     def _default_executor(self, modules: List[ModuleSummary]) -> str:
         """``loop.set_default_executor(ProcessPoolExecutor())`` in the module changes its default executor."""

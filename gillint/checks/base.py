@@ -119,9 +119,14 @@ class Rule:
                         target: Optional[Tuple[ModuleSummary, FunctionSummary]] = None,
                         confidence: Confidence = Confidence.HIGH) -> Diagnostic:
         """A finding at a start site: located there, with its API, worker and verifier target."""
+        properties: Tuple[Tuple[str, str], ...] = (("api", site.api), ("worker", site.worker))
+        if site.via.startswith("@"):
+            # ``@threaded def crunch``: the finding sits on the decorated function, so say how it gets there
+            message = "%s (it runs on the worker through its decorator %s)" % (message, site.via)
+            properties += (("via", site.via),)
         return self.diagnostic(site.module, site.span, message, remedy, remedy_text, work,
                                verify_target(site, target) if work is not None else None, confidence,
-                               properties=(("api", site.api), ("worker", site.worker)))
+                               properties=properties)
 
 
 REGISTRY: Dict[str, Type[Rule]] = {}

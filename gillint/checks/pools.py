@@ -211,7 +211,27 @@ def _unpicklable(facts: Facts, resolved: Resolved) -> Optional[str]:
         owner = function.class_name.rsplit(".", 1)[0] if "." in function.class_name else ""
         if owner and owner in module.functions:
             return "a method of `%s`, a class defined inside `%s`" % (function.class_name.rsplit(".", 1)[-1], owner)
+    replaced = _replaced_by_decorator(facts, module, function)
+    if replaced:
+        return ("a function whose name `%s` now holds the wrapper its decorator @%s returned, so pickle, which "
+                "looks functions up by name, finds the wrapper instead" % (function.name, replaced))
     return None
+
+
+def _replaced_by_decorator(facts: Facts, module: ModuleSummary, function: FunctionSummary) -> str:
+    """The decorator of the project's own that rebinds the function's name to something else (a
+    wrapper it returns), or "".  A decorator that returns the function it is given keeps it picklable."""
+    if function.class_name:
+        return ""
+    for decorator in function.decorators:
+        for value in facts.cost.project.values(module, None, decorator):
+            inner = value.function
+            if value.kind != "function" or inner is None or not inner.params:
+                continue
+            given = inner.params[0]
+            if inner.returns and any(r.kind != "name" or r.raw != given for r in inner.returns):
+                return decorator.rsplit(".", 1)[-1]
+    return ""
 
 
 @register
@@ -219,8 +239,8 @@ class UnpicklableProcessTarget(Rule):
     """
     ## What it does
     Finds callables that cannot be pickled — lambdas, functions nested in other functions,
-    and methods of classes defined inside functions — sent to a process pool or
-    `multiprocessing.Process`.
+    methods of classes defined inside functions, and functions whose name a decorator rebound to
+    the wrapper it returned — sent to a process pool or `multiprocessing.Process`.
 
     ## Why is this bad?
     To run a callable in another process, `multiprocessing` and `ProcessPoolExecutor`
