@@ -207,8 +207,9 @@ class CostModel:
         scope = function if function.qualname != ModuleSummary.MODULE_SCOPE else None
         callees = self.project.callees(module, scope, call)
         # ``b.read(4)`` where ``b`` is an ``io.BytesIO`` by its annotation and unknown through some caller:
-        # what is known of the receiver wins over a guess from the method's name
-        callees = [c for c in callees if not c.is_unknown] or callees
+        # what the knowledge base says of the receiver wins over a guess from the method's name
+        if any(c.kind in ("external", "external-instance") and self.kb.call(c.name) is not None for c in callees):
+            callees = [c for c in callees if not c.is_unknown]
         effects = [self._callee_effect(module, function, call, callee, depth) for callee in callees[:MAX_CALLEES]]
         return heaviest(effects)
 
