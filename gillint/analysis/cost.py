@@ -444,8 +444,8 @@ class CostModel:
             traits = (best.traits - {"flat"}) | ({"io"} if has_io else frozenset()) | (
                 {"nested"} if product else frozenset())
             driver = None if best.driver is None else best.driver | set(_IDENTIFIER.findall(loop.iter_text))
-            # A loop that does not multiply the work (it waits each pass, or walks one element at a time)
-            # is not where the work is: the evidence starts at the heavy call inside it.
+            # A loop that waits each pass and does not multiply the work (a retry or receive loop) is not
+            # where the work is: the evidence starts at the heavy call inside it.
             steps = best.steps if has_io and not product and best.steps else (step,) + best.steps
             return Work("cpu", strength, traits, steps, best.reason, has_io or best.has_io, driver)
         if has_io:
@@ -833,8 +833,7 @@ def _notifies(function: FunctionSummary, call: CallFact) -> bool:
     """``callback(host, result)`` on a callback parameter: the caller's hook, told of each result the
     function produced.  The function's own work is what it does to produce them; unlike a job loop that
     runs whatever callable each job names, the hook is not what the function is for."""
-    return (call.raw in function.params and call.raw in NOTIFY_NAMES and not call.star_args
-            and function.is_async is False)
+    return call.raw in function.params and call.raw in NOTIFY_NAMES and not call.star_args
 
 
 def _non_blocking(call: CallFact) -> bool:

@@ -122,6 +122,7 @@ class StartFinder:
         self.kb = project.kb
         self.default_executor_worker = "thread"
         self.names = start_call_names(self.kb)
+        self._reported: List[ModuleSummary] = []
 
     def may_start(self, module: ModuleSummary, call: CallFact) -> bool:
         """Whether the call's name can be a start site's (``pool.submit``, ``T(target=f)`` with
@@ -140,6 +141,7 @@ class StartFinder:
         return None if function.qualname == ModuleSummary.MODULE_SCOPE else function
 
     def find(self, modules: List[ModuleSummary]) -> List[StartSite]:
+        self._reported = modules
         sites: List[StartSite] = []
         for module in modules:
             # the default executor is the one this module sets, so a file's findings do not
@@ -196,7 +198,9 @@ class StartFinder:
         ``func`` to a worker: every function so decorated runs on that worker when it is called (and so
         does every callable passed to ``threaded(...)`` by a call)."""
         found: List[StartSite] = []
-        for module in list(self.project.modules.values()):
+        # only the files being checked: a decorated function is reported in its own file, whichever
+        # other modules the analysis happened to load
+        for module in self._reported:
             for function in module.functions.values():
                 if not any(d.rsplit(".", 1)[-1] == decorator.name for d in function.decorators):
                     continue
