@@ -224,7 +224,7 @@ GROUPS = {
         ("lzma.decompress", "releases", False),
         ("lzma.LZMACompressor.compress", "releases", False),
         ("zipfile.ZipFile", "io", False),
-        ("zipfile.ZipFile.read", "releases", False),
+        ("zipfile.ZipFile.read", "io", False),
         ("zipfile.ZipFile.namelist", "light", False),
         ("tarfile.open", "io", False),
         ("tarfile.open.extractall", "io", False),

@@ -231,8 +231,12 @@ def test_interrupt_stops_the_child_and_prints_results_so_far(tmp_path: Path) -> 
             threading.Thread(target=crunch, args=(200_000,)).start()  # GIL101
             threading.Thread(target=stuck).start()  # gillint: verify
     ''')
+    # A test run started in the background of a shell without job control inherits SIGINT ignored, and
+    # a Python started with SIGINT ignored never turns it into KeyboardInterrupt: give gillint the
+    # disposition a terminal user's Ctrl-C meets.
     process = subprocess.Popen(gillint_command() + ["verify", str(tmp_path), "--progress", "always"],
-                               cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     children = []
     try:
         for line in process.stderr:
