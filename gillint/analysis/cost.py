@@ -208,7 +208,7 @@ class CostModel:
         callees = self.project.callees(module, scope, call)
         # ``b.read(4)`` where ``b`` is an ``io.BytesIO`` by its annotation and unknown through some caller:
         # what the knowledge base says of the receiver wins over a guess from the method's name
-        if any(c.kind in ("external", "external-instance") and self.kb.call(c.name) is not None for c in callees):
+        if any(self.described(c) for c in callees):
             callees = [c for c in callees if not c.is_unknown]
         effects = [self._callee_effect(module, function, call, callee, depth) for callee in callees[:MAX_CALLEES]]
         return heaviest(effects)
@@ -338,6 +338,10 @@ class CostModel:
     def _recursion(self, label: str, call: CallFact, here: Location) -> Work:
         step = EvidenceStep(label, "recursive call", here)
         return Work("cpu", STRONG, frozenset({"recursion"}), (step,), "recursion")
+
+    def described(self, resolved: Resolved) -> bool:
+        """A library value the knowledge base has an entry for (``io.BytesIO``, ``requests.get``)."""
+        return resolved.kind in ("external", "external-instance") and self.kb.call(resolved.name) is not None
 
     def library_target(self, module: ModuleSummary, resolved: Resolved, span: Tuple[int, int, int, int],
                        label: str) -> Optional[Work]:

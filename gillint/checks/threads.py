@@ -259,7 +259,7 @@ def _calls_unknown_code(facts: Facts, module: ModuleSummary, function: FunctionS
         for callee in facts.cost.project.callees(module, function, call):
             if callee.is_unknown and call.method not in QUICK_CALLS:
                 return True
-            if callee.kind in ("external", "external-instance") and facts.cost.kb.call(callee.name) is None \
+            if callee.kind in ("external", "external-instance") and not facts.cost.described(callee) \
                     and callee.name.rsplit(".", 1)[-1] not in QUICK_CALLS:
                 return True
     return False

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List
 
-from .. import __version__
+from .. import __version__, document_header
 from . import (BLOCKED, GIL_ABI_ONLY, IMPORT_FAILED, NOT_LOADABLE, NOT_PROBED, PURE_PYTHON, REENABLES_GIL, STATUSES,
                SUPPORTED, DepsReport, Dependency)
 
@@ -101,8 +101,7 @@ def render_text(report: DepsReport) -> str:
 
 def document(report: DepsReport) -> Dict[str, Any]:
     return {
-        "version": 1,
-        "tool": {"name": "gillint", "version": __version__},
+        **document_header(),
         "interpreter": report.interpreter,
         "import_probe": report.probe,
         "problems": report.problems,

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 
-from .. import __version__
+from .. import document_header
 from ..engine import LintResult
-
-SCHEMA_VERSION = 1
 
 
 def render_json(result: LintResult) -> str:
     document = {
-        "version": SCHEMA_VERSION,
-        "tool": {"name": "gillint", "version": __version__},
+        **document_header(),
         "files_checked": result.files_checked,
         "diagnostics": [d.to_dict() for d in result.diagnostics],
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
-from .. import __version__
+from .. import document_header
 from .runner import VerifyRun
 from .verdict import MEASURED, VERDICTS, VerifyResult, duration
 
@@ -186,8 +186,7 @@ def free_threaded_table(results: List[VerifyResult]) -> List[str]:
 
 def document(run: VerifyRun) -> Dict[str, Any]:
     return {
-        "version": 1,
-        "tool": {"name": "gillint", "version": __version__},
+        **document_header(),
         "interpreter": run.interpreter,
         "isolation": run.isolation,
         "interrupted": run.interrupted,
