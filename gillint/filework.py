@@ -29,25 +29,28 @@ class SourceError(Exception):
         self.column = column
 
 
-def parse(text: str, path: str) -> cst.Module:
-    """Validate with CPython's parser (exact messages, cheap), then parse once with libcst."""
+def parse(text: str, path: str, validated: bool = False) -> cst.Module:
+    """Validate with CPython's parser (exact messages, cheap), then parse once with libcst.
+    ``validated``: CPython's parser already accepted ``text`` (triage did it)."""
     import libcst as cst  # here, not at the top: importing it costs more than most files' checks
 
-    checked = False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text, path)
-        checked = True
-    except SyntaxError as exc:
-        message = exc.msg or "invalid syntax"
-        if any(marker in message for marker in MAX_NESTING_ERRORS):
-            raise SourceError("syntax error: %s" % message, exc.lineno or 1, exc.offset or 1) from None
-        error = SourceError("syntax error: %s" % message, exc.lineno or 1, exc.offset or 1)
-    except (RecursionError, MemoryError):
-        raise SourceError("too deeply nested to parse") from None
-    except ValueError as exc:  # pragma: no cover - NUL bytes are caught in decode()
-        raise SourceError(str(exc)) from None
+    checked = validated
+    error = SourceError("syntax error")
+    if not validated:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(text, path)
+            checked = True
+        except SyntaxError as exc:
+            message = exc.msg or "invalid syntax"
+            if any(marker in message for marker in MAX_NESTING_ERRORS):
+                raise SourceError("syntax error: %s" % message, exc.lineno or 1, exc.offset or 1) from None
+            error = SourceError("syntax error: %s" % message, exc.lineno or 1, exc.offset or 1)
+        except (RecursionError, MemoryError):
+            raise SourceError("too deeply nested to parse") from None
+        except ValueError as exc:  # pragma: no cover - NUL bytes are caught in decode()
+            raise SourceError(str(exc)) from None
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -63,8 +66,10 @@ def parse(text: str, path: str) -> cst.Module:
 ANALYSIS_RECURSION_LIMIT = 20_000
 
 
-def _summarise_guarded(text: str, path: str, module_name: str, is_package: bool) -> ModuleSummary:
-    """Parse and summarise; a failure inside the analysis becomes this file's error, not the run's."""
+def _summarise_guarded(text: str, path: str, module_name: str, is_package: bool,
+                       validated: bool = False) -> ModuleSummary:
+    """Parse and summarise; a failure inside the analysis becomes this file's error, not the run's.
+    ``validated``: CPython's parser already accepted the text."""
     import sys
 
     from .analysis.summary import summarise  # imports libcst
@@ -72,7 +77,7 @@ def _summarise_guarded(text: str, path: str, module_name: str, is_package: bool)
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(max(previous, ANALYSIS_RECURSION_LIMIT))
     try:
-        return summarise(parse(text, path), path, module_name, is_package)
+        return summarise(parse(text, path, validated), path, module_name, is_package, text)
     except SourceError:
         raise
     except RecursionError:

@@ -99,7 +99,8 @@ def do_task(task: Task, settings: Settings, _compiled: Dict[str, Any] = {}) -> F
             try:
                 record.needs_summary = needs_summary(task.text, task.path, pattern, settings.start_names)
                 if record.needs_summary:
-                    record.summary = _summarise_guarded(task.text, task.path, task.module_name, task.is_package)
+                    record.summary = _summarise_guarded(task.text, task.path, task.module_name, task.is_package,
+                                                        validated=True)
             except SourceError as exc:
                 record.error = _error(exc)
         else:

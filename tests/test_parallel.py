@@ -64,10 +64,10 @@ def test_jobs_gives_the_same_findings_across_modules(tmp_path: Path) -> None:
 def test_a_file_over_the_time_limit_is_reported_and_the_rest_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = filework._summarise_guarded
 
-    def slow(text, *args):  # type: ignore[no-untyped-def]
+    def slow(text, *args, **kwargs):  # type: ignore[no-untyped-def]
         if "STALL" in text:
             time.sleep(60)
-        return real(text, *args)
+        return real(text, *args, **kwargs)
 
     monkeypatch.setattr(filework, "_summarise_guarded", slow)
     monkeypatch.setattr(parallel, "FILE_TIME_LIMIT", 1.0)
@@ -90,12 +90,12 @@ def test_a_file_over_the_time_limit_is_reported_and_the_rest_checked(tmp_path: P
 def test_the_time_limit_also_holds_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = filework._summarise_guarded
 
-    def slow(text, *args):  # type: ignore[no-untyped-def]
+    def slow(text, *args, **kwargs):  # type: ignore[no-untyped-def]
         if "STALL" in text:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:  # Python code: the timer interrupts it
                 pass
-        return real(text, *args)
+        return real(text, *args, **kwargs)
 
     monkeypatch.setattr(filework, "_summarise_guarded", slow)
     monkeypatch.setattr(engine, "FILE_TIME_LIMIT", 1.0)
@@ -110,11 +110,11 @@ def test_the_time_limit_also_holds_in_one_process(tmp_path: Path, monkeypatch: p
 def test_a_crash_in_a_worker_costs_only_that_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = filework._summarise_guarded
 
-    def crashing(text, *args):  # type: ignore[no-untyped-def]
+    def crashing(text, *args, **kwargs):  # type: ignore[no-untyped-def]
         if "CRASH" in text:
             faulthandler.disable()  # the test runner's handler would print the expected fault
             os.kill(os.getpid(), signal.SIGSEGV)  # what a fault in native parser code looks like
-        return real(text, *args)
+        return real(text, *args, **kwargs)
 
     monkeypatch.setattr(filework, "_summarise_guarded", crashing)
     (tmp_path / "good.py").write_text(GOOD)

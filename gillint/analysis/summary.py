@@ -9,11 +9,11 @@ keep their arguments as :class:`Ref` values.
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
+from .positions import Positions
 from .model import AttrValue, CallFact, ClassSummary, FunctionSummary, LoopFact, ModuleSummary, Ref, Span
 from .race_facts import RaceRecorder
 from .walk import walk_fields as _walk_fields
@@ -265,11 +265,12 @@ class _Scope:
 
 
 class Summariser:
-    """Records facts while _Walker visits the tree; positions come from libcst's PositionProvider."""
+    """Records facts while _Walker visits the tree; positions come from :class:`Positions`."""
 
-    def __init__(self, module: cst.Module, summary: ModuleSummary) -> None:
+    def __init__(self, module: cst.Module, summary: ModuleSummary, positions: Positions) -> None:
         self.module = module
-        self.positions: Mapping[cst.CSTNode, object] = {}
+        self.positions = positions
+        self.code = positions.code
         self.summary = summary
         self.scopes: List[_Scope] = [_Scope("module", "")]
         # One loop stack per function being visited (nested defs start a new one).
@@ -286,11 +287,11 @@ class Summariser:
 
     # ----------------------------------------------------------------- helpers
     def span(self, node: cst.CSTNode) -> Span:
-        pos = self.positions[node]
-        return (pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
+        line, column, end_line, end_column = self.positions.spans[id(node)]
+        return (line, column + 1, end_line, end_column + 1)
 
     def text(self, node: cst.CSTNode) -> str:
-        code = self.module.code_for_node(node)
+        code = self.positions.code(node)
         return code if len(code) <= 200 else code[:197] + "..."
 
     @property
@@ -865,23 +866,23 @@ _GIL_ON_WORDS = ("_is_gil_enabled", "gil_enabled")
 _GIL_OFF_WORDS = ("py_gil_disabled", "gil_disabled", "free_threaded", "freethreaded", "free_threading", "nogil")
 
 
-def gil_test(test: cst.BaseExpression, module: cst.Module) -> Optional[str]:
+def gil_test(test: cst.BaseExpression, code: Callable[[cst.CSTNode], str]) -> Optional[str]:
     """"on" if ``test`` is true exactly when the GIL is enabled, "off" when exactly when it is disabled,
     None when it is about something else."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = gil_test(test.expression, module)
+        inner = gil_test(test.expression, code)
         return {"on": "off", "off": "on"}.get(inner or "")
     if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
         target = test.comparisons[0]
-        literal = module.code_for_node(target.comparator).strip()
-        inner = gil_test(test.left, module)
+        literal = code(target.comparator).strip()
+        inner = gil_test(test.left, code)
         if inner and literal in ("True", "False", "0", "1"):
             negated = isinstance(target.operator, (cst.IsNot, cst.NotEqual)) != (literal in ("False", "0"))
             return {"on": "off", "off": "on"}[inner] if negated else inner
         return None
     if not isinstance(test, (cst.Call, cst.Name, cst.Attribute)):
         return None
-    text = module.code_for_node(test).lower()
+    text = code(test).lower()
     if any(word in text for word in _GIL_ON_WORDS):
         return "on"
     if any(word in text for word in _GIL_OFF_WORDS):
@@ -889,9 +890,9 @@ def gil_test(test: cst.BaseExpression, module: cst.Module) -> Optional[str]:
     return None
 
 
-def _exits_when_gil_on(node: cst.If, module: cst.Module) -> bool:
+def _exits_when_gil_on(node: cst.If, code: Callable[[cst.CSTNode], str]) -> bool:
     """A guard clause: ``if <GIL enabled>:`` whose body always leaves the block, with no else."""
-    if node.orelse is not None or gil_test(node.test, module) != "on":
+    if node.orelse is not None or gil_test(node.test, code) != "on":
         return False
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
     last = body[-1] if body else None
@@ -953,7 +954,7 @@ class _Walker:
                     self.walk(value)
                     self.visitor.in_iterable -= 1
                 elif cls is cst.If and name in ("body", "orelse"):
-                    off = int(gil_test(node.test, self.visitor.module) == ("off" if name == "body" else "on"))
+                    off = int(gil_test(node.test, self.visitor.code) == ("off" if name == "body" else "on"))
                     self.visitor.gil_off += off
                     self.walk(value)
                     self.visitor.gil_off -= off
@@ -964,7 +965,7 @@ class _Walker:
                 for item in value:
                     if isinstance(item, cst.CSTNode):
                         self.walk(item)
-                        if isinstance(item, cst.If) and _exits_when_gil_on(item, self.visitor.module):
+                        if isinstance(item, cst.If) and _exits_when_gil_on(item, self.visitor.code):
                             guarded += 1  # ``if sys._is_gil_enabled(): return ...``: the rest runs without it
                             self.visitor.gil_off += 1
                 self.visitor.gil_off -= guarded
@@ -972,13 +973,14 @@ class _Walker:
             leave(node)  # type: ignore[operator]
 
 
-def summarise(module: cst.Module, path: str, module_name: str, is_package: bool) -> ModuleSummary:
-    """Facts about one parsed module.  ``module`` must be freshly parsed (it is not copied)."""
+def summarise(module: cst.Module, path: str, module_name: str, is_package: bool,
+              text: Optional[str] = None) -> ModuleSummary:
+    """Facts about one parsed module.  ``text``, the source ``module`` was parsed from, lets node
+    texts be slices of it rather than code generated again."""
     summary = ModuleSummary(path=path, module=module_name, is_package=is_package)
-    summary.source_lines = module.code.count("\n") + 1
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    visitor = Summariser(module, summary)
-    visitor.positions = wrapper.resolve(PositionProvider)
-    _Walker(visitor, RaceRecorder(visitor)).walk(wrapper.module)
+    positions = Positions(module, text)
+    summary.source_lines = (module.code if text is None else text).count("\n") + 1
+    visitor = Summariser(module, summary, positions)
+    _Walker(visitor, RaceRecorder(visitor)).walk(module)
     summary.functions[ModuleSummary.MODULE_SCOPE] = visitor.module_function
     return summary
