@@ -19,6 +19,7 @@ their type hints: nothing in an entry can run code.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hashlib
 import json
 import os
@@ -27,11 +28,13 @@ import typing
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from .engine import SummaryCache
+from .diagnostics import ERROR_CODE, Diagnostic
+from .engine import LintResult, SourceError, Stamp, SummaryCache, file_stamp, read_file
 from .parallel import FileRecord
 
 CACHE_DIR_NAME = ".gillint_cache"
 FORMAT = "gillint-cache"
+RUN_FORMAT = "gillint-run"
 SCHEMA = 1
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -100,6 +103,15 @@ def _make_decoder(hint: Any) -> Any:  # noqa: C901 - one branch per kind of type
                 fields.update((name, _decoder(hint)) for name, hint in hints.items())
             return cls(**{name: fields[name](value, where) for name, value in data.items()})
         return decode_dataclass
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        members = hint
+
+        def decode_enum(data: Any, where: str) -> Any:
+            try:
+                return members(data)
+            except ValueError:
+                raise CacheFormatError("%s: not a %s" % (where, members.__name__)) from None
+        return decode_enum
     if hint is bool:
         def decode_bool(data: Any, where: str) -> Any:
             if data is True or data is False:
@@ -243,6 +255,7 @@ class DiskCache(SummaryCache):
         self.misses = 0
         self.rejected = 0  # corrupted, foreign or stale entries (rewritten)
         self.written = 0
+        self.run_hits = 0  # whole runs answered from the cache
         self.warning: Optional[str] = None  # set when writing failed: the run goes on without the cache
         self._records: Dict[str, FileRecord] = {}
         self._absent: set = set()  # keys with no usable entry on disk: looked up once
@@ -287,24 +300,66 @@ class DiskCache(SummaryCache):
             self.warning = "cannot write the cache in %s (%s); results are not cached" % (
                 self.directory, exc.strerror or exc)
 
+    # -- whole runs: the linked result of files that have not changed since
+    def get_run(self, key: str, stamps: List[Stamp]) -> Optional[LintResult]:
+        """The stored result of this run if its files are the same, with the same size and modification
+        time, and so is every file the result depended on (or still absent); else None."""
+        try:
+            data = _unwrap(RUN_FORMAT, self._run_key(key), self._run_path(key).read_bytes())
+            if type(data) is not dict or data.get("files") != [[path, list(s) if s else None] for path, s in stamps]:
+                return None
+            dependencies = data["dependencies"]
+            if type(dependencies) is not dict:
+                raise CacheFormatError("dependencies")
+            for path, expected in dependencies.items():
+                found = file_stamp(path)
+                if (list(found) if found else None) != expected:
+                    return None
+            diagnostics = from_json(List[Diagnostic], data["diagnostics"], "run")
+            checked = from_json(int, data["files_checked"], "run")
+            sources: Dict[str, str] = {}
+            for diagnostic in diagnostics:
+                if diagnostic.path not in sources:
+                    try:
+                        sources[diagnostic.path] = read_file(diagnostic.path)
+                    except SourceError:
+                        if diagnostic.code != ERROR_CODE:  # a file with findings that cannot be read now
+                            raise
+        except (OSError, KeyError, CacheFormatError, ValueError, TypeError, RecursionError, SourceError):
+            return None
+        self.run_hits += 1
+        return LintResult(diagnostics, checked, sources)
+
+    def put_run(self, key: str, stamps: List[Stamp], dependencies: Dict[str, Optional[Tuple[int, int]]],
+                result: LintResult) -> None:
+        if self.warning is not None:
+            return
+        body = {"files": [[path, list(s) if s else None] for path, s in stamps],
+                "dependencies": {path: list(s) if s else None for path, s in sorted(dependencies.items())},
+                "files_checked": result.files_checked, "diagnostics": to_json(result.diagnostics)}
+        try:
+            self._prepare()
+            target = self._run_path(key)
+            target.parent.mkdir(exist_ok=True)
+            _write_atomic(target, _wrap(RUN_FORMAT, self._run_key(key), body))
+        except (OSError, ValueError, TypeError) as exc:
+            self.warning = "cannot write the cache in %s (%s); results are not cached" % (
+                self.directory, getattr(exc, "strerror", None) or exc)
+
+    def _run_key(self, key: str) -> str:
+        return hashlib.sha256(("%s\0%s" % (self.code, key)).encode()).hexdigest()
+
+    def _run_path(self, key: str) -> Path:
+        return self.directory / "runs" / (self._run_key(key) + ".json")
+
     # -- entry format
     @staticmethod
     def encode(key: str, record: FileRecord) -> bytes:
-        body = json.dumps(to_json(record), separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
-        header = {"format": FORMAT, "schema": SCHEMA, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
-        return json.dumps(header).encode() + b"\n" + body
+        return _wrap(FORMAT, key, to_json(record))
 
     @staticmethod
     def decode(key: str, raw: bytes) -> FileRecord:
-        head, newline, body = raw.partition(b"\n")
-        if not newline:
-            raise CacheFormatError("no header")
-        header = json.loads(head)
-        if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("schema") != SCHEMA:
-            raise CacheFormatError("not a gillint cache entry of this schema")
-        if header.get("key") != key or header.get("sha256") != hashlib.sha256(body).hexdigest():
-            raise CacheFormatError("key or digest mismatch")
-        return from_json(FileRecord, json.loads(body.decode("utf-8", "surrogatepass")))
+        return from_json(FileRecord, _unwrap(FORMAT, key, raw))
 
     # -- layout
     def _entry_path(self, key: str) -> Path:
@@ -323,6 +378,26 @@ class DiskCache(SummaryCache):
 
     def stats(self) -> Tuple[int, int, int, int]:
         return self.hits, self.misses, self.rejected, self.written
+
+
+def _wrap(kind: str, key: str, data: Any) -> bytes:
+    """A header line (format, schema, key, digest of the body) and the JSON body."""
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+    header = {"format": kind, "schema": SCHEMA, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
+    return json.dumps(header).encode() + b"\n" + body
+
+
+def _unwrap(kind: str, key: str, raw: bytes) -> Any:
+    """The JSON body of an entry whose header matches; CacheFormatError for anything else."""
+    head, newline, body = raw.partition(b"\n")
+    if not newline:
+        raise CacheFormatError("no header")
+    header = json.loads(head)
+    if not isinstance(header, dict) or header.get("format") != kind or header.get("schema") != SCHEMA:
+        raise CacheFormatError("not a gillint cache entry of this schema")
+    if header.get("key") != key or header.get("sha256") != hashlib.sha256(body).hexdigest():
+        raise CacheFormatError("key or digest mismatch")
+    return json.loads(body.decode("utf-8", "surrogatepass"))
 
 
 def _write_atomic(target: Path, content: bytes) -> None:

@@ -19,7 +19,7 @@ import stat
 import tokenize
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from . import config as config_mod
 from . import knowledge
@@ -31,13 +31,13 @@ from .checks.base import Facts, Rule, all_rules
 from .config import Config
 from .diagnostics import ERROR_CODE, Confidence, Diagnostic, file_error
 from .filework import (  # noqa: F401 - re-exported: the engine's public names for reading files
-    MAX_NESTING_ERRORS, RACE_TRIAGE_NAMES, SourceError, _summarise_guarded, _validate_only, needs_summary, parse,
+    MAX_NESTING_ERRORS, RACE_TRIAGE_NAMES, SourceError, _summarise_guarded, _validate_only, parse,
 )
 from .parallel import FILE_TIME_LIMIT, FileRecord, Settings, Task, run_tasks
 from .suppress import filter_noqa
 
 # Link passes that look ahead for the modules to summarise in parallel (each reaches one call further).
-MAX_PREFETCH_ROUNDS = 12
+MAX_LINK_PASSES = 12
 
 @dataclass
 class LintResult:
@@ -222,19 +222,12 @@ def summary_key(path: str, module_name: str, is_package: bool, text: str) -> str
 
 
 class SummaryCache:
-    """Summaries kept across runs in one process (the flake8 plugin, editors).  Subclasses may persist."""
+    """File records (validation, triage, summary) kept across runs in one process (the flake8 plugin,
+    editors); :class:`gillint.cache.DiskCache` keeps them on disk, with the result of whole runs."""
 
     def __init__(self) -> None:
-        self._entries: Dict[str, ModuleSummary] = {}
         self._records: Dict[str, FileRecord] = {}
 
-    def get(self, key: str) -> Optional[ModuleSummary]:
-        return self._entries.get(key)
-
-    def put(self, key: str, summary: ModuleSummary) -> None:
-        self._entries[key] = summary
-
-    # The engine keeps whole file records (validation, triage, summary); see gillint.cache.
     def key(self, knowledge: str, path: str, module_name: str, is_package: bool, text: str) -> str:
         return summary_key(path, module_name, is_package, text) + knowledge
 
@@ -243,6 +236,14 @@ class SummaryCache:
 
     def put_record(self, key: str, record: FileRecord) -> None:
         self._records[key] = record
+
+    # Whole runs: only a cache that persists keeps them.
+    def get_run(self, key: str, stamps: List["Stamp"]) -> Optional[LintResult]:
+        return None
+
+    def put_run(self, key: str, stamps: List["Stamp"], dependencies: Dict[str, Optional[Tuple[int, int]]],
+                result: LintResult) -> None:
+        return None
 
 
 class Engine:
@@ -269,7 +270,9 @@ class Engine:
         self.record_salt = self.kb.fingerprint + ("+races" if self.races else "")
         self.texts: Dict[str, str] = {}
         self.summaries: Dict[str, Optional[ModuleSummary]] = {}
-        self.errors: Dict[str, SourceError] = {}
+        # Every file a result depends on besides the files checked: path -> (size, mtime) when it is a
+        # file, None when it was looked for and is not there (see gillint.cache's run entries).
+        self.dependencies: Dict[str, Optional[Tuple[int, int]]] = {}
         self.library_roots = library_roots(self.config)
         self.project = self._new_project()
 
@@ -287,7 +290,7 @@ class Engine:
         return record.summary
 
     def _task(self, path: str, text: str, triage: bool) -> Task:
-        module_name, is_package, _ = _module_identity(path)
+        module_name, is_package, _ = _module_identity(path, self.probe)
         return Task(path, text, module_name, is_package, triage)
 
     def _records(self, tasks: Sequence[Task]) -> List[FileRecord]:
@@ -356,21 +359,24 @@ class Engine:
             return None
         return summary
 
-    def prefetch(self, reported: List[ModuleSummary]) -> None:
-        """Summarise, in parallel, the project modules the linker will ask for.
+    def link(self, reported: List[ModuleSummary]) -> List[Diagnostic]:
+        """Link the project and run the checks, summarising in parallel the modules they reach.
 
-        Link passes run with a loader that only notes what it is asked for; each batch is
-        summarised in the workers, and the next pass can reach further.  The real check
-        then finds every module it asks for already summarised, so its findings are the
-        same as with modules loaded one by one.
+        Each pass runs the checks with a loader that takes cached summaries and only notes the
+        modules it would have to summarise; that batch is summarised in the workers and the next
+        pass, on a fresh project, reaches one call further.  The first pass that asks for nothing
+        new had every module it needed, exactly as one-by-one loading would: its findings are the
+        run's.  (With one job, modules are summarised as the checks ask for them, in one pass.)
         """
-        for _ in range(MAX_PREFETCH_ROUNDS):
+        if self.jobs <= 1:
+            return self.check(reported)
+        for _ in range(MAX_LINK_PASSES):
             self._prefetching, self._wanted = True, []
             self._fresh_project(reported)
             try:
-                Engine.check(self, reported)
-            except Exception:  # pragma: no cover - the real pass below reports it
-                pass
+                found = self.check(reported)
+            except Exception:  # pragma: no cover - the final pass below reports it
+                break
             finally:
                 self._prefetching = False
             tasks: List[Task] = []
@@ -382,14 +388,31 @@ class Engine:
                     tasks.append(self._task(path, text if text is not None else read_file(file_path), triage=False))
                 except SourceError:
                     self.summaries[path] = None
-            if not tasks:
-                break
+            if not tasks and not self._wanted:
+                return found
             for task, record in zip(tasks, self._records(tasks)):
                 self.summaries[task.path] = record.summary
         self._fresh_project(reported)
+        return self.check(reported)
+
+    def probe(self, path: Path) -> bool:
+        """Is ``path`` a file?  Recorded, with its size and modification time, as a dependency."""
+        found = self.dependencies[str(path)] = file_stamp(path)
+        return found is not None
+
+    def run_key(self, paths: Sequence[Union[str, Path]]) -> str:
+        """What a whole run's result depends on besides the files: the knowledge base, the configuration,
+        the paths asked for, where it runs and on which Python (the cache adds gillint's own code)."""
+        import sys
+
+        digest = hashlib.sha256()
+        for part in (self.record_salt, repr(self.config), repr([str(p) for p in paths]), os.getcwd(), sys.version, sys.executable,
+                     repr((self.fixes, self.apply_noqa))):
+            digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+        return digest.hexdigest()
 
     def _new_project(self) -> Project:
-        project = Project(self.kb, loader=self._load)
+        project = Project(self.kb, loader=self._load, is_file=self.probe)
         project.library_roots = list(self.library_roots)
         return project
 
@@ -401,13 +424,6 @@ class Engine:
             self.project.add(summary)
 
     # -- the run
-    def needs_summary(self, text: str, path: str) -> bool:
-        """Validate the file with the fast C parser; say whether it can start work elsewhere.
-
-        A file with no start site, no coroutine and no polling loop in threaded code needs
-        no libcst summary now (it is summarised later if a target lives in it)."""
-        return needs_summary(text, path, self.prefilter, self.start_names)
-
     def run(self, files: Sequence[Tuple[str, Optional[str], Optional[SourceError]]]) -> LintResult:
         """``files``: (path, text or None, read error or None), all to be reported on."""
         result = LintResult()
@@ -416,7 +432,7 @@ class Engine:
         for path, text, error in files:
             if error is None and text is not None:
                 self.texts[path] = text
-                _, _, root = _module_identity(path)
+                _, _, root = _module_identity(path, self.probe)
                 if root is not None and root not in self.project.roots:
                     self.project.roots.append(root)
         tasks = [self._task(path, text, triage=True) for path, text, error in files if error is None and text is not None]
@@ -432,9 +448,7 @@ class Engine:
                 reported.append(record.summary)
             if error is not None:
                 diagnostics.append(file_error(path, error.reason, error.line, error.column))
-        if self.jobs > 1:
-            self.prefetch(reported)
-        diagnostics.extend(self.check(reported))
+        diagnostics.extend(self.link(reported))
         result.diagnostics = self.finish(diagnostics)
         if self.fixes and self.facts is not None:
             from .fixes.plan import plan_fixes
@@ -502,11 +516,11 @@ def _display_path(path: Union[str, Path]) -> str:
     return absolute if relative.startswith("..") else relative
 
 
-def _module_identity(path: str) -> Tuple[str, bool, Optional[Path]]:
+def _module_identity(path: str, is_file: Callable[[Path], bool] = Path.is_file) -> Tuple[str, bool, Optional[Path]]:
     candidate = Path(path)
     if not candidate.exists():
         return candidate.stem or "__main__", False, None
-    name, is_package, root = module_name_for(candidate.resolve())
+    name, is_package, root = module_name_for(candidate.resolve(), is_file)
     return name, is_package, root
 
 
@@ -531,14 +545,31 @@ def lint_paths(paths: Sequence[Union[str, Path]], config: Optional[Config] = Non
     """Lint files and directories (recursively, with excludes); ``jobs`` worker processes (1: none);
     ``fixes``: each finding carries its fix (or why there is none)."""
     engine = Engine(config, cache, jobs=jobs, fixes=fixes)
-    return engine.run(read_paths(paths, engine.config))
+    listing = list_paths(paths, engine.config)
+    if cache is None:
+        return engine.run(read_listing(listing))
+    # A run whose files, and every file its result depended on, are as they were gives that result
+    # again without reading a file (gillint.cache keeps it).
+    key, stamps = engine.run_key(paths), stamp_listing(listing)
+    result = cache.get_run(key, stamps)
+    if result is None:
+        result = engine.run(read_listing(listing))
+        cache.put_run(key, stamps, engine.dependencies, result)
+    return result
 
 
-def read_paths(paths: Sequence[Union[str, Path]], config: Config) -> List[Tuple[str, Optional[str], Optional[SourceError]]]:
-    """(path, text, error) of every file to report on, as :meth:`Engine.run` takes them."""
+Listing = List[Tuple[str, Optional[SourceError]]]
+
+
+def list_paths(paths: Sequence[Union[str, Path]], config: Config) -> Listing:
+    """(path as shown, error) of every file to report on, in order."""
+    return [(_display_path(found) if error is None else found, error) for found, error in iter_python_files(paths, config)]
+
+
+def read_listing(listing: Listing) -> List[Tuple[str, Optional[str], Optional[SourceError]]]:
+    """(path, text, error) of every listed file, as :meth:`Engine.run` takes them."""
     files: List[Tuple[str, Optional[str], Optional[SourceError]]] = []
-    for found, error in iter_python_files(paths, config):
-        path = _display_path(found) if error is None else found
+    for path, error in listing:
         text = None
         if error is None:
             try:
@@ -547,3 +578,28 @@ def read_paths(paths: Sequence[Union[str, Path]], config: Config) -> List[Tuple[
                 error = exc
         files.append((path, text, error))
     return files
+
+
+def read_paths(paths: Sequence[Union[str, Path]], config: Config) -> List[Tuple[str, Optional[str], Optional[SourceError]]]:
+    """(path, text, error) of every file to report on, as :meth:`Engine.run` takes them."""
+    return read_listing(list_paths(paths, config))
+
+
+Stamp = Tuple[str, Optional[Tuple[int, int]]]
+
+
+def stamp_listing(listing: Listing) -> List[Stamp]:
+    """(path, (size, modification time in ns)) of every listed file; None for a path that is not a
+    regular file or cannot be examined.  Taken before the files are read."""
+    stamps: List[Stamp] = []
+    for path, error in listing:
+        stamps.append((path, None if error is not None else file_stamp(path)))
+    return stamps
+
+
+def file_stamp(path: Union[str, Path]) -> Optional[Tuple[int, int]]:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_size, status.st_mtime_ns) if stat.S_ISREG(status.st_mode) else None

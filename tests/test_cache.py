@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -89,14 +91,98 @@ def test_the_default_directory_is_the_project_root(tmp_path: Path) -> None:
     assert default_cache_dir(tmp_path) == tmp_path / ".gillint_cache"
 
 
+def _forget_runs(directory: Path) -> None:
+    """Drop the stored whole-run results, so that the next run goes through the file records."""
+    shutil.rmtree(directory / "runs", ignore_errors=True)
+
+
 def test_a_warm_run_reads_every_record_and_finds_the_same(tmp_path: Path) -> None:
     _project(tmp_path)
     directory = tmp_path / "cache"
     cold = _lint(tmp_path, DiskCache(directory))
     assert [c[3] for c in cold] == ["GIL101"]
+    _forget_runs(directory)
     warm_cache = DiskCache(directory)
     assert _lint(tmp_path, warm_cache) == cold
-    assert warm_cache.hits >= 2 and warm_cache.written == 0 and warm_cache.rejected == 0
+    assert warm_cache.hits >= 2 and warm_cache.written == 0 and warm_cache.rejected == 0 and warm_cache.run_hits == 0
+
+
+def test_an_unchanged_project_is_answered_by_one_run_entry(tmp_path: Path) -> None:
+    _project(tmp_path)
+    directory = tmp_path / "cache"
+    cold = _lint(tmp_path, DiskCache(directory))
+    warm = DiskCache(directory)
+    assert _lint(tmp_path, warm) == cold
+    assert warm.run_hits == 1 and warm.hits == 0 and warm.misses == 0 and warm.written == 0
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = lint_paths(["pkg/caller.py"], Config(), cache=DiskCache(directory))
+    finally:
+        os.chdir(old)
+    assert set(result.sources) == {os.path.join("pkg", "caller.py")}  # reports still show the source lines
+    assert result.files_checked == 1
+
+
+def test_a_touched_file_with_the_same_text_reuses_its_records(tmp_path: Path) -> None:
+    package = _project(tmp_path)
+    directory = tmp_path / "cache"
+    cold = _lint(tmp_path, DiskCache(directory))
+    status = (package / "caller.py").stat()
+    os.utime(package / "caller.py", ns=(status.st_atime_ns, status.st_mtime_ns + 10 ** 9))
+    warm = DiskCache(directory)
+    assert _lint(tmp_path, warm) == cold
+    assert warm.run_hits == 0 and warm.hits >= 2 and warm.written == 0
+
+
+def test_a_module_that_appears_where_an_import_looked_changes_the_result(tmp_path: Path) -> None:
+    package = _project(tmp_path)
+    (package / "caller.py").write_text(CALLER.replace("pkg.callee", "pkg.helper"))
+    directory = tmp_path / "cache"
+    assert _lint(tmp_path, DiskCache(directory)) == []
+    assert _lint(tmp_path, DiskCache(directory)) == []
+    (package / "helper.py").write_text(CPU_CALLEE)  # not checked itself: only looked for by the import
+    again = DiskCache(directory)
+    assert [c[3] for c in _lint(tmp_path, again)] == ["GIL101"]
+    assert again.run_hits == 0
+
+
+def test_another_configuration_does_not_reuse_a_run(tmp_path: Path) -> None:
+    _project(tmp_path)
+    directory = tmp_path / "cache"
+    _lint(tmp_path, DiskCache(directory))
+    cache = DiskCache(directory)
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = lint_paths(["pkg/caller.py"], Config(ignore=("GIL101",)), cache=cache)
+    finally:
+        os.chdir(old)
+    assert result.diagnostics == [] and cache.run_hits == 0
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "edited-body", "wrong-shape"])
+def test_a_damaged_run_entry_is_ignored(tmp_path: Path, damage: str) -> None:
+    _project(tmp_path)
+    directory = tmp_path / "cache"
+    cold = _lint(tmp_path, DiskCache(directory))
+    (entry,) = (directory / "runs").glob("*.json")
+    raw = entry.read_bytes()
+    head, _, body = raw.partition(b"\n")
+    if damage == "truncate":
+        entry.write_bytes(raw[: len(raw) // 2])
+    elif damage == "garbage":
+        entry.write_bytes(os.urandom(300))
+    elif damage == "edited-body":
+        entry.write_bytes(head + b"\n" + body.replace(b"GIL101", b"GIL102"))
+    else:  # a valid header and digest over a body of the wrong shape
+        header = json.loads(head)
+        body = json.dumps({"files": "everything"}).encode()
+        header["sha256"] = hashlib.sha256(body).hexdigest()
+        entry.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    cache = DiskCache(directory)
+    assert _lint(tmp_path, cache) == cold
+    assert cache.run_hits == 0
 
 
 def test_editing_the_callee_in_another_module_changes_the_finding(tmp_path: Path) -> None:
@@ -135,6 +221,7 @@ def test_a_damaged_or_planted_entry_is_ignored_and_rewritten(tmp_path: Path, dam
             entry.write_bytes(b"")
         elif damage == "other-key":
             entry.write_bytes(other if entry != entries[0] else entries[-1].read_bytes())
+    _forget_runs(directory)
     cache = DiskCache(directory)
     assert _lint(tmp_path, cache) == cold
     assert cache.rejected == len(entries) and cache.written == len(entries)

@@ -22,13 +22,14 @@ __all__ = ["Project", "Resolved", "UNKNOWN", "module_name_for"]
 MAX_LIBRARY_MODULES = 200
 
 
-def module_name_for(path: Path) -> Tuple[str, bool, Path]:
-    """(dotted module name, is_package, import root) of a file, by walking up __init__.py files."""
+def module_name_for(path: Path, is_file: Callable[[Path], bool] = Path.is_file) -> Tuple[str, bool, Path]:
+    """(dotted module name, is_package, import root) of a file, by walking up __init__.py files.
+    ``is_file`` answers for each ``__init__.py`` looked for (the engine records what it asked)."""
     path = path.resolve() if not path.is_absolute() else path
     is_package = path.name == "__init__.py"
     parts: List[str] = [] if is_package else [path.stem]
     directory = path.parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
+    while is_file(directory / "__init__.py") and directory.parent != directory:
         parts.insert(0, directory.name)
         directory = directory.parent
     if is_package and not parts:
@@ -40,8 +41,10 @@ class Project(ValueAnalysis):
     """All summaries of one run, lazy loading of project modules not given on the command line, and the
     value analysis over them (:mod:`gillint.analysis.values`)."""
 
-    def __init__(self, kb: KnowledgeBase, loader: Optional[Callable[[Path], Optional[ModuleSummary]]] = None) -> None:
+    def __init__(self, kb: KnowledgeBase, loader: Optional[Callable[[Path], Optional[ModuleSummary]]] = None,
+                 is_file: Callable[[Path], bool] = Path.is_file) -> None:
         self.kb = kb
+        self._is_file = is_file  # every file looked for goes through it: the engine records what a result used
         self.modules: Dict[str, ModuleSummary] = {}
         self.by_path: Dict[str, ModuleSummary] = {}
         self.roots: List[Path] = []
@@ -71,7 +74,7 @@ class Project(ValueAnalysis):
         library = [] if self.library_modules >= MAX_LIBRARY_MODULES else self.library_roots
         for root in list(self.roots) + library:
             for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
-                if candidate.is_file():
+                if self._is_file(candidate):
                     summary = self._loader(candidate)
                     if summary is not None:
                         self.modules.setdefault(name, summary)
@@ -87,7 +90,7 @@ class Project(ValueAnalysis):
         found = self._project_tops.get(top)
         if found is None:
             found = self._project_tops[top] = any(
-                (root / (top + ".py")).is_file() or (root / top / "__init__.py").is_file() for root in self.roots)
+                self._is_file(root / (top + ".py")) or self._is_file(root / top / "__init__.py") for root in self.roots)
         return found
 
     def split_module(self, qualified: str) -> Tuple[Optional[ModuleSummary], List[str]]:
