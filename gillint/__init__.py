@@ -8,8 +8,21 @@ def document_header() -> dict:
     return {"version": 1, "tool": {"name": "gillint", "version": __version__}}
 
 
-from .diagnostics import Diagnostic, EvidenceStep, Location, Remedy, VerifyTarget  # noqa: E402
-from .engine import LintResult, lint_paths, lint_source  # noqa: E402
+_EXPORTS = {"Diagnostic": "diagnostics", "EvidenceStep": "diagnostics", "Location": "diagnostics",
+            "Remedy": "diagnostics", "VerifyTarget": "diagnostics", "LintResult": "engine", "lint_paths": "engine",
+            "lint_source": "engine"}
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    """The public names, imported on first use: ``import gillint`` (the flake8 plugin's first step)
+    stays cheap for files that need no analysis."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError("module 'gillint' has no attribute %r" % name)
+    import importlib
+
+    return getattr(importlib.import_module("gillint." + module), name)
+
 
 __all__ = ["Diagnostic", "EvidenceStep", "LintResult", "Location", "Remedy", "VerifyTarget", "lint_paths",
            "lint_source", "document_header", "__version__"]

@@ -203,15 +203,6 @@ def enabled_rules(config: Config) -> List[Rule]:
     return [r() for r in rules if config_mod.code_enabled(r.code, config.select, config.extend_select, config.ignore, defaults)]
 
 
-def prefilter_pattern(kb: knowledge.KnowledgeBase) -> "re.Pattern[str]":
-    """Files whose text cannot start work elsewhere or define a coroutine need no summary now."""
-    words = {"run_in_executor", "set_default_executor", "threading", "multiprocessing", "concurrent", "_thread"}
-    for name in list(kb.starters) + list(kb.executors):
-        words.add(name.rsplit(".", 1)[-1])
-    words.update(("Pool", "Executor", "Thread"))
-    return re.compile(r"\basync\s+def\b|\b(?:%s)\b" % "|".join(sorted(re.escape(w) for w in words)))
-
-
 def summary_key(path: str, module_name: str, is_package: bool, text: str) -> str:
     """What a summary depends on: the file's text, where it sits, and the summariser's version."""
     from . import __version__
@@ -261,7 +252,7 @@ class Engine:
         self._wanted: List[Tuple[str, str]] = []  # (path, file) the linker asked for while prefetching
         self.apply_noqa = apply_noqa
         self.kb = knowledge.load(self.config.knowledge)
-        self.prefilter = prefilter_pattern(self.kb)
+        self.prefilter = self.kb.prefilter()
         self.start_names = start_call_names(self.kb)
         # the race rules need the facts of every module (see filework.EVERY_MODULE)
         self.races = any(rule.code.startswith("GIL4") for rule in enabled_rules(self.config))

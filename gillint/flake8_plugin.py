@@ -12,6 +12,11 @@ this is the only place it can live): the summaries of modules already parsed, so
 module reached from many files through imports is summarised once per run, and the
 configurations already loaded, so that pyproject.toml is read once per run and a broken
 one is reported once.
+
+When the project has a ``.gillint_cache/`` (made by ``gillint check``), the plugin reads and
+writes the same per-file records: an editor's save then summarises only the saved file, and a
+file unchanged since the last check is not parsed at all.  Without one, nothing is written to
+the project.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 from . import __version__
 from . import config as config_mod
+from . import knowledge
 from .diagnostics import ERROR_CODE
 
 Result = Tuple[int, int, str, type]
@@ -32,10 +38,9 @@ class _RunState:
     """What one flake8 process remembers between files."""
 
     def __init__(self) -> None:
-        from .engine import SummaryCache
-
         self.explicit_config: Optional[Path] = None
-        self.summaries = SummaryCache()
+        self.summaries: Any = None  # an in-memory SummaryCache, made when a file first needs the engine
+        self.disk_caches: Dict[Path, Any] = {}
         self.pyproject_by_directory: Dict[Path, Optional[Path]] = {}
         self.configs: Dict[Optional[Path], Union[config_mod.Config, Exception]] = {}
         self.reported_errors: set = set()
@@ -49,9 +54,22 @@ class _RunState:
             self.pyproject_by_directory[directory] = config_mod.find_pyproject(directory)
         return self.pyproject_by_directory[directory]
 
+    def cache_for(self, config: config_mod.Config) -> Any:
+        """The project's ``.gillint_cache/`` when ``gillint check`` made one, else this run's memory."""
+        from .cache import CACHE_DIR_NAME, DiskCache, default_cache_dir
+        from .engine import SummaryCache
+
+        directory = default_cache_dir(config.root)
+        if directory not in self.disk_caches:
+            usable = directory.name == CACHE_DIR_NAME and (directory / "CACHEDIR.TAG").is_file()
+            if not usable and self.summaries is None:
+                self.summaries = SummaryCache()
+            self.disk_caches[directory] = DiskCache(directory) if usable else self.summaries
+        return self.disk_caches[directory]
+
     def config_for(self, filename: str) -> Tuple[Optional[Path], Union[config_mod.Config, Exception]]:
         """The file's configuration, or the error that loading it raised (loaded once per run)."""
-        from .cli import known_codes
+        from .options import known_codes
         from .knowledge import KnowledgeError
 
         pyproject = self.pyproject_for(filename)
@@ -104,8 +122,6 @@ class GillintChecker:
 
     # ------------------------------------------------------------ checking
     def run(self) -> Iterator[Result]:
-        from .engine import lint_source
-
         state = self._state
         pyproject, config = state.config_for(self.filename)
         if isinstance(config, Exception):
@@ -115,7 +131,13 @@ class GillintChecker:
         if self._is_real_file() and config_mod.matches(self.filename, patterns, config.root):
             return  # excluded in [tool.gillint], as `gillint check` would skip it
         source = "".join(self.lines)
-        for diagnostic in lint_source(source, self.filename, config, cache=state.summaries, apply_noqa=False):
+        if not _may_race(config) and not knowledge.load(config.knowledge).prefilter().search(source):
+            return  # what the engine's triage would conclude: nothing here can start work or be a coroutine
+        from .engine import _display_path, lint_source
+
+        # the path as `gillint check` names it, so that the project's cached records match
+        path = _display_path(self.filename) if self._is_real_file() else self.filename
+        for diagnostic in lint_source(source, path, config, cache=state.cache_for(config), apply_noqa=False):
             yield (diagnostic.line, max(diagnostic.column - 1, 0),
                    "%s %s" % (diagnostic.code, diagnostic.message), type(self))
 
@@ -131,3 +153,11 @@ class GillintChecker:
         text = "gillint configuration error, GIL checks are off until it is fixed: %s" % error
         print("flake8: %s" % text, file=sys.stderr)
         yield (1, 0, "%s %s" % (ERROR_CODE, text), type(self))
+
+
+def _may_race(config: config_mod.Config) -> bool:
+    """Whether the race rules (GIL4xx) may be on: then every module is summarised, whatever its text."""
+    if config.target_version.endswith("t"):
+        return True
+    return any(code.upper() in ("ALL", "GIL", "GIL4") or code.upper().startswith("GIL4")
+               for code in tuple(config.select) + tuple(config.extend_select))

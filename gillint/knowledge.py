@@ -8,7 +8,11 @@ The entries live in ``rules/*.toml`` (shipped inside the wheel as
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import re
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
@@ -108,6 +112,18 @@ class KnowledgeBase:
     starters: Dict[str, StarterEntry] = field(default_factory=dict)
     executors: Dict[str, ExecutorEntry] = field(default_factory=dict)
     fingerprint: str = ""
+    _prefilter: Optional["re.Pattern[str]"] = field(default=None, repr=False, compare=False)
+
+    def prefilter(self) -> "re.Pattern[str]":
+        """Text that a file able to start work elsewhere or define a coroutine must contain: a file
+        without any of it needs no summary (the engine's triage, and the flake8 plugin's shortcut)."""
+        if self._prefilter is None:
+            words = {"run_in_executor", "set_default_executor", "threading", "multiprocessing", "concurrent", "_thread"}
+            for name in list(self.starters) + list(self.executors):
+                words.add(name.rsplit(".", 1)[-1])
+            words.update(("Pool", "Executor", "Thread"))
+            self._prefilter = re.compile(r"\basync\s+def\b|\b(?:%s)\b" % "|".join(sorted(re.escape(w) for w in words)))
+        return self._prefilter
 
     def call(self, qualified_name: str) -> Optional[CallEntry]:
         """The entry for a qualified call name: exact, else the longest ``mod.*``."""
@@ -250,18 +266,55 @@ def bundled_files() -> List[Path]:
     return files
 
 
+def compiled_dir() -> Optional[Path]:
+    """Where the parsed bundled files are kept between processes (the user's cache directory):
+    parsing the TOML is most of the start-up of the flake8 plugin on a file with nothing to check."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gillint" if base and not base.startswith("~") else None
+
+
+def _parsed_bundled() -> Tuple[List[Tuple[str, Dict[str, Any]]], str]:
+    """(file name, parsed data) of every bundled file and the digest of their bytes; the parsed data
+    comes from the compiled copy when one with the same digest exists (a JSON file; every entry still
+    goes through the same validation as when read from TOML)."""
+    raws = [(path.name, path.read_bytes()) for path in bundled_files()]
+    digest = hashlib.sha256()
+    for name, raw in raws:
+        digest.update(name.encode() + b"\0" + raw)
+    hexdigest = digest.hexdigest()
+    directory = compiled_dir()
+    compiled = directory / ("knowledge-%s.json" % hexdigest[:32]) if directory is not None else None
+    if compiled is not None:
+        try:
+            stored = json.loads(compiled.read_text(encoding="utf-8"))
+            if isinstance(stored, list) and [entry[0] for entry in stored] == [name for name, _ in raws]:
+                return [(name, data) for name, data in stored], hexdigest
+        except (OSError, ValueError, TypeError, IndexError):
+            pass
+    parsed = []
+    for name, raw in raws:
+        try:
+            parsed.append((name, tomllib.loads(raw.decode("utf-8"))))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise KnowledgeError("%s: %s" % (name, exc)) from None
+    if compiled is not None:
+        try:
+            compiled.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=str(compiled.parent))
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump(parsed, stream)
+            os.replace(temporary, str(compiled))
+        except (OSError, TypeError, ValueError):  # a read-only home, or data JSON cannot hold: parse next time
+            pass
+    return parsed, hexdigest
+
+
 def _load_bundled() -> Tuple[KnowledgeBase, str]:
     kb = KnowledgeBase()
-    digest = hashlib.sha256()
-    for path in bundled_files():
-        raw = path.read_bytes()
-        digest.update(path.name.encode() + b"\0" + raw)
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise KnowledgeError("%s: %s" % (path.name, exc)) from None
-        add_entries(kb, data, "rules/" + path.name)
-    return kb, digest.hexdigest()
+    parsed, hexdigest = _parsed_bundled()
+    for name, data in parsed:
+        add_entries(kb, data, "rules/" + name)
+    return kb, hexdigest
 
 
 _BUNDLED: Optional[Tuple[KnowledgeBase, str]] = None

@@ -39,10 +39,10 @@ def _jobs(value: str) -> int:
 
 
 def known_codes() -> List[str]:
-    from .checks.base import all_rules
+    from .checks import RULE_CODES
     from .diagnostics import ERROR_CODE
 
-    return [ERROR_CODE] + [rule.code for rule in all_rules()]
+    return [ERROR_CODE] + list(RULE_CODES)
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:

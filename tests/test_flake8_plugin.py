@@ -234,3 +234,52 @@ def test_serial_and_parallel_flake8_runs_agree(jobs: str) -> None:
     package = "fixtures/crossmodule_pkg"
     result = run_flake8("--select", "GIL", "--jobs", jobs, package, cwd=ROOT)
     assert flake8_findings(result, ROOT) == gillint_findings(package, cwd=ROOT)
+
+
+# ---------------------------------------------------------------- cost on an editor's save
+
+PLUGIN_PROBE = textwrap.dedent("""\
+    import sys
+    from gillint.flake8_plugin import GillintChecker
+    path = sys.argv[1]
+    lines = open(path, encoding="utf-8").read().splitlines(True)
+    found = [r[2].split(" ", 1)[0] for r in GillintChecker(None, lines, path).run()]
+    print(found, "gillint.engine" in sys.modules, "libcst" in sys.modules)
+    """)
+
+
+def _probe_plugin(path: str, cwd: Path) -> str:
+    result = subprocess.run([sys.executable, "-c", PLUGIN_PROBE, path], cwd=str(cwd), capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_file_without_thread_code_never_loads_the_engine(tmp_path: Path) -> None:
+    write_project(tmp_path, {"plain.py": "def add(a, b):\n    return sum(x * x for x in range(a, b))\n"})
+    assert _probe_plugin("plain.py", tmp_path) == "[] False False"
+
+
+def test_a_free_threaded_target_still_checks_every_file(tmp_path: Path) -> None:
+    write_project(tmp_path, {"pyproject.toml": '[tool.gillint]\ntarget-version = "3.14t"\n',
+                             "plain.py": "def add(a, b):\n    return a + b\n"})
+    assert _probe_plugin("plain.py", tmp_path) == "[] True True"  # the race rules need every module's summary
+
+
+def test_after_gillint_check_the_plugin_reads_the_projects_records(tmp_path: Path) -> None:
+    write_project(tmp_path, {"job.py": THREADED})
+    cli = gillint_findings("job.py", cwd=tmp_path)
+    assert (tmp_path / ".gillint_cache" / "CACHEDIR.TAG").is_file()
+    codes = sorted(code for _, _, _, code, _ in cli)
+    # unchanged since the check: its record is read, libcst is never imported
+    assert _probe_plugin("job.py", tmp_path) == "%s True False" % codes
+    # a save: the summary is made again and the finding is the same
+    (tmp_path / "job.py").write_text(textwrap.dedent(THREADED) + "\n# edited\n", encoding="utf-8")
+    assert _probe_plugin("job.py", tmp_path) == "%s True True" % codes
+
+
+def test_without_a_project_cache_the_plugin_writes_nothing(tmp_path: Path) -> None:
+    write_project(tmp_path, {"job.py": THREADED})
+    result = run_flake8("--select", "GIL", "job.py", cwd=tmp_path)
+    assert flake8_findings(result, tmp_path)
+    assert not (tmp_path / ".gillint_cache").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import textwrap
@@ -585,3 +586,41 @@ def test_the_docs_list_every_bundled_file_and_effect() -> None:
         assert path.name in text, path.name
     for effect in knowledge.EFFECTS:
         assert "`%s`" % effect in text, effect
+
+
+def test_the_rule_codes_known_without_importing_the_rules_are_the_registered_ones() -> None:
+    from gillint.checks import RULE_CODES
+    from gillint.checks.base import all_rules
+
+    assert tuple(sorted(rule.code for rule in all_rules())) == RULE_CODES
+
+
+def test_the_compiled_knowledge_base_is_the_parsed_one(tmp_path, monkeypatch) -> None:
+    import gillint.knowledge as knowledge_mod
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first, digest = knowledge_mod._parsed_bundled()
+    (compiled,) = (tmp_path / "gillint").glob("knowledge-*.json")
+
+    def no_toml(text):  # pragma: no cover - called only if the compiled copy were not used
+        raise AssertionError("parsed TOML although a compiled copy exists")
+
+    monkeypatch.setattr(knowledge_mod.tomllib, "loads", no_toml)
+    again, same = knowledge_mod._parsed_bundled()
+    assert (again, same) == (first, digest)
+    # a damaged compiled copy is ignored, parsed again and rewritten
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    compiled.write_text("[[\"not\", ", encoding="utf-8")
+    assert knowledge_mod._parsed_bundled() == (first, digest)
+    assert json.loads(compiled.read_text(encoding="utf-8"))[0][0] == first[0][0]
+
+
+def test_an_unwritable_cache_home_only_costs_the_parse(tmp_path, monkeypatch) -> None:
+    import gillint.knowledge as knowledge_mod
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    parsed, _ = knowledge_mod._parsed_bundled()
+    assert parsed and not (blocker / "gillint").exists()

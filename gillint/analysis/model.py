@@ -15,6 +15,12 @@ from typing import Dict, List, Optional, Tuple
 Span = Tuple[int, int, int, int]
 
 
+# Words the summariser and the checks share (kept here: the checks must not import libcst).
+SLEEP_NAMES = frozenset({"sleep"})
+# Calls that read state and return at once: an idle pass made of them spins (see summary._quick).
+QUICK_CALLS = frozenset({"time", "monotonic", "perf_counter", "time_ns", "monotonic_ns", "perf_counter_ns",
+                         "len", "isinstance", "qsize", "is_set", "is_alive", "empty", "full", "done", "locked"})
+
 @dataclass
 class Ref:
     """What an expression refers to, as far as the source shows.

@@ -14,7 +14,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tupl
 import libcst as cst
 
 from .positions import Positions
-from .model import AttrValue, CallFact, ClassSummary, FunctionSummary, LoopFact, ModuleSummary, Ref, Span
+from .model import QUICK_CALLS, SLEEP_NAMES, AttrValue, CallFact, ClassSummary, FunctionSummary, LoopFact, ModuleSummary, Ref, Span
 from .race_facts import RaceRecorder
 from .walk import walk_fields as _walk_fields
 
@@ -42,7 +42,6 @@ CHAR_METHODS = frozenset({
 CHAR_NAMES = frozenset({"c", "ch", "char", "character", "b", "byte", "octet", "cp", "codepoint"})
 CHAR_FUNCTIONS = frozenset({"ord", "chr", "hex"})
 COLLECTION_METHODS = frozenset({"append", "extend", "add", "insert", "setdefault", "pop", "appendleft", "discard"})
-SLEEP_NAMES = frozenset({"sleep"})
 # ``while not event.is_set()``, ``while not future.done()``: asking, not reading
 PREDICATE_PREFIXES = ("is_", "has_", "done", "empty", "full", "locked", "running", "cancelled", "ready")
 # A sleep shorter than this in a polling loop is a busy wait.
@@ -143,8 +142,6 @@ def literal_int(node: cst.BaseExpression, constants: Optional[Dict[str, int]] = 
 
 
 # Calls that answer at once without waiting: the clock, sizes, flags and states of other objects.
-QUICK_CALLS = frozenset({"time", "monotonic", "perf_counter", "time_ns", "monotonic_ns", "perf_counter_ns",
-                         "len", "isinstance", "qsize", "is_set", "is_alive", "empty", "full", "done", "locked"})
 # ``q.get(block=False)``, ``q.get_nowait()``: a poll that raises at once when there is nothing to take.
 NONBLOCKING_TAKES = frozenset({"get_nowait", "popleft", "pop"})
 

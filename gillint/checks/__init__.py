@@ -5,6 +5,10 @@ from __future__ import annotations
 import importlib
 
 FAMILY_MODULES = ("threads", "pools", "asyncio_rules", "races")
+# Every rule's code, known without importing the rules (configuration is validated against it before
+# any analysis is loaded); a test keeps it equal to the registered rules.
+RULE_CODES = ("GIL101", "GIL102", "GIL103", "GIL201", "GIL202", "GIL203", "GIL301", "GIL302",
+              "GIL401", "GIL402", "GIL403", "GIL404")
 
 
 def load_all() -> None:

@@ -6,7 +6,7 @@ from typing import Iterable, Sequence
 
 from ..analysis.model import FunctionSummary, ModuleSummary
 from ..analysis.starts import StartSite
-from ..analysis.summary import QUICK_CALLS, SLEEP_NAMES
+from ..analysis.model import QUICK_CALLS, SLEEP_NAMES
 from ..diagnostics import Diagnostic, describe_path
 from . import remedy as remedies
 from .base import Example, Facts, Rule, iter_sites, register, target_name
