@@ -10,7 +10,7 @@ import re
 import warnings
 from typing import TYPE_CHECKING, Optional
 
-from .analysis.model import ModuleSummary
+from .analysis.model import THREAD_MODULES, ModuleSummary
 
 if TYPE_CHECKING:  # libcst is imported on first parse: files without start sites never need it
     import libcst as cst
@@ -93,7 +93,6 @@ def _summarise_guarded(text: str, path: str, module_name: str, is_package: bool,
 _ATTRIBUTE_ONLY = frozenset({"map", "submit", "apply", "starmap"})  # as bare names these are builtins or common
 
 
-_THREAD_MODULES = ("threading", "_thread", "concurrent", "multiprocessing", "asyncio", "queue")
 # With the race rules (GIL4xx) on, the engine adds this marker to the start names: every module is summarised,
 # since any module's touches of shared state can race (a library's threads are started by its users).
 EVERY_MODULE = "<every-module>"
@@ -122,9 +121,9 @@ def _has_start_candidates(tree: ast.AST, names: frozenset) -> bool:
         elif kind is ast.While:
             has_while = True
         elif kind is ast.Import:
-            imports_threads = imports_threads or any(a.name.split(".")[0] in _THREAD_MODULES for a in node.names)  # type: ignore[attr-defined]
+            imports_threads = imports_threads or any(a.name.split(".")[0] in THREAD_MODULES for a in node.names)  # type: ignore[attr-defined]
         elif kind is ast.ImportFrom:
-            imports_threads = imports_threads or (node.module or "").split(".")[0] in _THREAD_MODULES  # type: ignore[attr-defined]
+            imports_threads = imports_threads or (node.module or "").split(".")[0] in THREAD_MODULES  # type: ignore[attr-defined]
     return has_while and imports_threads
 
 

@@ -124,6 +124,21 @@ def test_json_output_has_every_field(run_gillint, project: Path) -> None:
     }
 
 
+def test_sarif_of_a_small_project_validates_against_the_schema(run_gillint, sarif_schema, project: Path) -> None:
+    import jsonschema
+
+    (project / "broken.py").write_text("def broken(:\n", encoding="utf-8")
+    result = run_gillint("check", "--format", "sarif", ".", cwd=project)
+    document = json.loads(result.stdout)
+    jsonschema.Draft4Validator(sarif_schema).validate(document)
+    run = document["runs"][0]
+    rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
+    assert {"GIL101", "GIL000"} <= set(rule_ids)
+    assert {r["ruleId"] for r in run["results"]} == {"GIL101", "GIL000"}
+    assert all(r["ruleId"] == rule_ids[r["ruleIndex"]] for r in run["results"])
+
+
+@pytest.mark.slow  # every fixture: CI's slow step; the small project above runs by default
 def test_sarif_validates_against_the_schema(run_gillint, sarif_schema) -> None:
     import jsonschema
 

@@ -160,6 +160,7 @@ def free_threaded_env(tmp_path_factory) -> dict:
     return {"python": venv_python, "site": site}
 
 
+@pytest.mark.slow
 def test_a_dependency_that_turns_the_gil_back_on_is_found_by_importing_it(run_gillint, free_threaded_env,
                                                                          tmp_path: Path) -> None:
     done = run_gillint("deps", "--python", free_threaded_env["python"], "--timeout", "3", "--format", "json",

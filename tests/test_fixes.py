@@ -231,6 +231,7 @@ def test_verify_sees_the_fixed_pool_leave_the_callers_gil_free(run_gillint) -> N
     assert found["before"][1] > found["after"][1], found
 
 
+@pytest.mark.slow
 def test_every_fixture_fixed_with_unsafe_fixes_still_compiles_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
     """Copies of all the rule fixtures (the realistic ones included), fixed in one run with every fix."""
     from gillint.fixes.apply import fix_paths, write_fixed

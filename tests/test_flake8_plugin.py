@@ -69,6 +69,7 @@ def test_flake8_loads_the_plugin_under_the_GIL_prefix() -> None:
 # ---------------------------------------------------------------- same findings as the CLI
 
 
+@pytest.mark.slow
 def test_flake8_reports_exactly_what_gillint_check_reports_on_every_fixture() -> None:
     """Each fixture is its own `gillint check` run, as in test_fixtures.py; flake8 checks them all at once.
 
@@ -223,6 +224,7 @@ def test_gillint_config_option_names_the_pyproject_from_flake8s_own_config(tmp_p
     assert "nowhere.toml" in missing.stdout and "GIL000" in missing.stdout, missing.stdout
 
 
+@pytest.mark.slow
 def test_plugin_lints_gillints_own_source_without_crashing() -> None:
     result = run_flake8("--select", "GIL", "gillint", cwd=ROOT)
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr

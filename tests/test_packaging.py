@@ -9,6 +9,8 @@ import sys
 import venv
 from pathlib import Path
 
+import pytest
+
 from gillint import knowledge
 
 from conftest import FIXTURES, ROOT
@@ -22,6 +24,7 @@ def test_editable_install_reads_rules_from_the_checkout() -> None:
     assert kb.starters["threading.Thread"].worker == "thread"
 
 
+@pytest.mark.slow
 def test_wheel_installs_into_a_fresh_venv_and_finds_the_same_rules(tmp_path: Path) -> None:
     wheel_dir = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheel_dir), str(ROOT)],

@@ -99,6 +99,7 @@ def _try_repo(repo: Path, home: Path, *args: str, hook: str = "gillint") -> subp
     return subprocess.run(command, cwd=str(repo), env=env, capture_output=True, text=True, timeout=900)
 
 
+@pytest.mark.slow
 def test_hook_fails_on_a_gil_bound_file_and_passes_on_a_clean_one(tmp_path: Path, pre_commit_home: Path) -> None:
     repo = _make_repo(tmp_path / "repo", {"bound.py": CPU_BOUND, "clean.py": CLEAN})
     _git(repo, "add", "bound.py", "clean.py")
@@ -117,6 +118,7 @@ def test_hook_fails_on_a_gil_bound_file_and_passes_on_a_clean_one(tmp_path: Path
     assert staged.returncode == 1 and "bound.py:12:5: GIL101" in staged.stdout, staged.stdout
 
 
+@pytest.mark.slow
 def test_hook_on_one_staged_file_still_follows_targets_into_unstaged_modules(tmp_path: Path,
                                                                              pre_commit_home: Path) -> None:
     """pre-commit names only the changed files; the engine reads the modules they import from disk."""
@@ -146,6 +148,7 @@ def test_hook_reports_a_broken_config_and_fails(tmp_path: Path, pre_commit_home:
     assert "unknown key 'selct'" in result.stdout
 
 
+@pytest.mark.slow
 def test_fix_hook_applies_the_safe_fix_fails_once_then_passes(tmp_path: Path, pre_commit_home: Path) -> None:
     """`gillint-fix`: the first run rewrites the file and fails (pre-commit: files were modified); the
     second run finds nothing left and passes.  A file with a syntax error is left as it was."""

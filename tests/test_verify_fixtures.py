@@ -14,6 +14,9 @@ import pytest
 
 from conftest import FIXTURES, ROOT
 
+# Measures every fixture target with the real verifier (about a minute): CI's slow step runs it.
+pytestmark = pytest.mark.slow
+
 VERIFY_FIXTURES = FIXTURES / "verify"
 HAS_NUMPY = importlib.util.find_spec("numpy") is not None
 

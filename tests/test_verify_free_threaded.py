@@ -57,6 +57,7 @@ def test_pure_python_holds_the_gil_when_forced_on_and_keeps_it_off_otherwise(run
     assert set(off["timing"].get("seconds", {"serial": 0, "threads": 0})) == {"serial", "threads"}
 
 
+@pytest.mark.slow
 def test_an_extension_without_free_threading_support_turns_the_gil_back_on(run_gillint, free_threaded,
                                                                           tmp_path: Path) -> None:
     problem = compiler_problem(free_threaded)

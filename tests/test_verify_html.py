@@ -142,6 +142,7 @@ def _png_pixels(path: Path):
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (apt-get install -y chromium)")
+@pytest.mark.slow
 def test_chromium_renders_the_charts(tmp_path: Path) -> None:
     from verify_report_screenshot import screenshot
 

@@ -15,6 +15,8 @@ from typing import Dict, List, Optional, Tuple
 Span = Tuple[int, int, int, int]
 
 
+# Modules whose import marks a module as threaded code (the triage and GIL103 share it).
+THREAD_MODULES = ("threading", "_thread", "concurrent", "multiprocessing", "asyncio", "queue")
 # Words the summariser and the checks share (kept here: the checks must not import libcst).
 SLEEP_NAMES = frozenset({"sleep"})
 # Calls that read state and return at once: an idle pass made of them spins (see summary._quick).

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from ..analysis.model import FunctionSummary, ModuleSummary
+from ..analysis.model import QUICK_CALLS, SLEEP_NAMES, THREAD_MODULES, FunctionSummary, ModuleSummary
 from ..analysis.starts import StartSite
-from ..analysis.model import QUICK_CALLS, SLEEP_NAMES
 from ..diagnostics import Diagnostic, describe_path
 from . import remedy as remedies
 from .base import Example, Facts, Rule, iter_sites, register, target_name
@@ -243,9 +242,6 @@ class CpuBoundThreadPoolTask(_CpuOnThreads):
             expected=((8, 21),),
         ),
     )
-
-
-THREAD_MODULES = ("threading", "_thread", "concurrent", "multiprocessing", "asyncio", "queue")
 
 
 def _uses_threads(module) -> bool:

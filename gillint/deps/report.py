@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from .. import __version__, document_header
+from ..verify.report import interpreter_line
 from . import (BLOCKED, GIL_ABI_ONLY, IMPORT_FAILED, NOT_LOADABLE, NOT_PROBED, PURE_PYTHON, REENABLES_GIL, STATUSES,
                SUPPORTED, DepsReport, Dependency)
 
@@ -38,12 +39,6 @@ SARIF_TEXT = {
 }
 
 
-def describe_interpreter(info: Dict[str, Any]) -> str:
-    name = {"cpython": "CPython", "pypy": "PyPy"}.get(info.get("implementation", ""), info.get("implementation", "?"))
-    build = "free-threaded build" if info.get("free_threaded_build") else "GIL build"
-    return "%s %s (%s)" % (name, info.get("version", "?"), build)
-
-
 def summary(report: DepsReport) -> str:
     counts = {s: sum(1 for d in report.dependencies if d.status == s) for s in STATUSES}
     return ", ".join("%d %s" % (n, s) for s, n in counts.items() if n) or "none"
@@ -53,7 +48,7 @@ def render_text(report: DepsReport) -> str:
     out: List[str] = []
     compiled = [d for d in report.dependencies if d.status != PURE_PYTHON]
     out.append("gillint deps: %s at %s; %d distribution%s with compiled extension modules" % (
-        describe_interpreter(report.interpreter), report.interpreter.get("executable", "?"), len(compiled),
+        interpreter_line(report.interpreter, gil_state=False), report.interpreter.get("executable", "?"), len(compiled),
         "" if len(compiled) == 1 else "s"))
     if report.probe.get("ran"):
         out.append("import probe: each distribution's extension modules imported in a sandboxed child (%s), %.1fs"

@@ -14,7 +14,7 @@ from html import escape
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import __version__
-from .report import describe_interpreter
+from .report import interpreter_line
 from .runner import VerifyRun
 from .verdict import MEASURED, VerifyResult, duration
 
@@ -223,7 +223,7 @@ def render_html(run: VerifyRun) -> str:
             "<title>gillint verify</title><style>%s</style></head><body>" % STYLE)
     body = ["<h1>gillint verify</h1>",
             '<div class="sub">%d of %d measured with %s &middot; network isolation: %s &middot; gillint %s</div>'
-            % (len(run.results), run.planned, escape(describe_interpreter(run.interpreter)), escape(run.isolation or "-"),
+            % (len(run.results), run.planned, escape(interpreter_line(run.interpreter)), escape(run.isolation or "-"),
                escape(__version__))]
     if run.recording is not None:
         body.append('<div class="sub">arguments recorded from the tests with <code>%s</code> (exit status %s)</div>'

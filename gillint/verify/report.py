@@ -36,22 +36,24 @@ def _per_call(result: VerifyResult) -> str:
     return duration(result.call_seconds).replace(" ", "")
 
 
-def describe_interpreter(info: Dict[str, Any]) -> str:
+def interpreter_line(info: Dict[str, Any], gil_state: bool = True) -> str:
+    """``CPython 3.13.1 (free-threaded build, GIL disabled)`` from an interpreter's description
+    (``gillint.verify.sandbox.describe_interpreter``); ``gil_state=False`` leaves the GIL's state out."""
     if not info:
         return "unknown interpreter"
-    build = "free-threaded build" if info.get("free_threaded_build") else "GIL build"
-    enabled = info.get("gil_enabled_after_import", info.get("gil_enabled"))
-    state = "GIL enabled" if enabled else "GIL disabled"
-    return "%s %s (%s, %s)" % ({"cpython": "CPython", "pypy": "PyPy"}.get(info.get("implementation", ""),
-                                                                      info.get("implementation", "?")),
-                               info.get("version", "?"), build, state)
+    name = {"cpython": "CPython", "pypy": "PyPy"}.get(info.get("implementation", ""), info.get("implementation", "?"))
+    details = ["free-threaded build" if info.get("free_threaded_build") else "GIL build"]
+    if gil_state:
+        enabled = info.get("gil_enabled_after_import", info.get("gil_enabled"))
+        details.append("GIL enabled" if enabled else "GIL disabled")
+    return "%s %s (%s)" % (name, info.get("version", "?"), ", ".join(details))
 
 
 def render_text(run: VerifyRun) -> str:
     out: List[str] = []
     results = run.results
     out.append("gillint verify: %d of %d measured with %s; network isolation: %s"
-               % (len(results), run.planned, describe_interpreter(run.interpreter), run.isolation or "-"))
+               % (len(results), run.planned, interpreter_line(run.interpreter), run.isolation or "-"))
     if run.recording is not None:
         recorded = run.recording.get("targets", {})
         out.append("arguments recorded with `%s` (exit status %s, %.1fs): %d of %d targets called by the tests, "
