@@ -248,8 +248,6 @@ class Engine:
         self.cache = cache
         self.jobs = jobs  # >1: files are validated and summarised in that many worker processes
         self.time_limit = FILE_TIME_LIMIT
-        self._prefetching = False
-        self._wanted: List[Tuple[str, str]] = []  # (path, file) the linker asked for while prefetching
         self.apply_noqa = apply_noqa
         self.kb = knowledge.load(self.config.knowledge)
         self.prefilter = self.kb.prefilter()
@@ -310,19 +308,13 @@ class Engine:
             records[index] = record
         return records  # type: ignore[return-value]
 
-    def _load(self, file_path: Path) -> Optional[ModuleSummary]:
-        """Lazy loader for project modules reached through imports."""
+    def _known(self, file_path: Path) -> Tuple[str, bool, Optional[ModuleSummary]]:
+        """(display path, whether this run already has an answer for the module, that answer)."""
         path = _display_path(file_path)
         for key in (path, str(file_path)):
             if key in self.summaries:
-                return self.summaries[key]
-        if self._prefetching:  # a cached summary now; else note it: the batch is summarised in parallel
-            cached = self._cached_summary(path, file_path)
-            if cached is not None:
-                return cached
-            self._wanted.append((path, str(file_path)))
-            return None
-        return self._load_now(path, file_path)
+                return path, True, self.summaries[key]
+        return path, False, None
 
     def _cached_summary(self, path: str, file_path: Path) -> Optional[ModuleSummary]:
         if self.cache is None:
@@ -362,16 +354,14 @@ class Engine:
         if self.jobs <= 1:
             return self.check(reported)
         for _ in range(MAX_LINK_PASSES):
-            self._prefetching, self._wanted = True, []
-            self._fresh_project(reported)
+            loader = NotingLoader(self)
+            self._fresh_project(reported, loader)
             try:
                 found = self.check(reported)
             except Exception:  # pragma: no cover - the final pass below reports it
                 break
-            finally:
-                self._prefetching = False
             tasks: List[Task] = []
-            for path, file_path in dict.fromkeys(self._wanted):
+            for path, file_path in dict.fromkeys(loader.wanted):
                 if path in self.summaries or any(t.path == path for t in tasks):
                     continue
                 try:
@@ -379,7 +369,7 @@ class Engine:
                     tasks.append(self._task(path, text if text is not None else read_file(file_path), triage=False))
                 except SourceError:
                     self.summaries[path] = None
-            if not tasks and not self._wanted:
+            if not tasks and not loader.wanted:
                 return found
             for task, record in zip(tasks, self._records(tasks)):
                 self.summaries[task.path] = record.summary
@@ -402,14 +392,15 @@ class Engine:
             digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
         return digest.hexdigest()
 
-    def _new_project(self) -> Project:
-        project = Project(self.kb, loader=self._load, is_file=self.probe)
+    def _new_project(self, loader: Optional[Callable[[Path], Optional[ModuleSummary]]] = None) -> Project:
+        project = Project(self.kb, loader=loader or EagerLoader(self), is_file=self.probe)
         project.library_roots = list(self.library_roots)
         return project
 
-    def _fresh_project(self, reported: List[ModuleSummary]) -> None:
+    def _fresh_project(self, reported: List[ModuleSummary],
+                       loader: Optional[Callable[[Path], Optional[ModuleSummary]]] = None) -> None:
         roots = list(self.project.roots)
-        self.project = self._new_project()
+        self.project = self._new_project(loader)
         self.project.roots.extend(roots)
         for summary in reported:
             self.project.add(summary)
@@ -498,6 +489,35 @@ class Engine:
                 if any(c == "ALL" or diagnostic.code.startswith(c) for c in codes):
                     return True
         return False
+
+
+class EagerLoader:
+    """The project's loader for modules reached through imports: summarises a module when asked."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self, file_path: Path) -> Optional[ModuleSummary]:
+        path, known, summary = self.engine._known(file_path)
+        return summary if known else self.engine._load_now(path, file_path)
+
+
+class NotingLoader:
+    """The loader of a link pass: a summary this run has or the cache holds, else None, noting the
+    module in ``wanted`` so that the workers summarise the batch before the next pass."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.wanted: List[Tuple[str, str]] = []  # (display path, file path)
+
+    def __call__(self, file_path: Path) -> Optional[ModuleSummary]:
+        path, known, summary = self.engine._known(file_path)
+        if known:
+            return summary
+        cached = self.engine._cached_summary(path, file_path)
+        if cached is None:
+            self.wanted.append((path, str(file_path)))
+        return cached
 
 
 def _display_path(path: Union[str, Path]) -> str:
