@@ -35,6 +35,9 @@ from .parallel import FileRecord
 CACHE_DIR_NAME = ".gillint_cache"
 FORMAT = "gillint-cache"
 RUN_FORMAT = "gillint-run"
+# Whole-run entries kept (one per set of paths and configuration, e.g. each pre-commit file list):
+# the oldest beyond this are removed when a new one is written.
+MAX_RUN_ENTRIES = 32
 SCHEMA = 1
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -342,9 +345,24 @@ class DiskCache(SummaryCache):
             target = self._run_path(key)
             target.parent.mkdir(exist_ok=True)
             _write_atomic(target, _wrap(RUN_FORMAT, self._run_key(key), body))
+            self._prune_runs(target.parent)
         except (OSError, ValueError, TypeError) as exc:
             self.warning = "cannot write the cache in %s (%s); results are not cached" % (
                 self.directory, getattr(exc, "strerror", None) or exc)
+
+    @staticmethod
+    def _prune_runs(directory: Path) -> None:
+        entries = []
+        for entry in directory.glob("*.json"):
+            try:
+                entries.append((entry.stat().st_mtime_ns, entry))
+            except OSError:  # removed by another run meanwhile
+                continue
+        for _, entry in sorted(entries, reverse=True)[MAX_RUN_ENTRIES:]:
+            try:
+                entry.unlink()
+            except OSError:
+                pass
 
     def _run_key(self, key: str) -> str:
         return hashlib.sha256(("%s\0%s" % (self.code, key)).encode()).hexdigest()

@@ -303,3 +303,18 @@ def test_cli_cache_options(tmp_path: Path, run_gillint) -> None:
     (tmp_path / "sub").mkdir()
     done = run_gillint("check", str(tmp_path / "pkg"), cwd=str(tmp_path / "sub"))
     assert done.returncode == 1 and not (tmp_path / "sub" / ".gillint_cache").exists()
+
+
+def test_only_the_newest_run_entries_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gillint.cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "MAX_RUN_ENTRIES", 2)
+    package = _project(tmp_path)
+    directory = tmp_path / "cache"
+    for index in range(4):  # four different sets of paths: four entries written, two kept
+        (package / ("extra%d.py" % index)).write_text("x = %d\n" % index)
+        _lint(tmp_path, DiskCache(directory), paths=("pkg/caller.py", "pkg/extra%d.py" % index))
+    assert len(list((directory / "runs").glob("*.json"))) == 2
+    warm = DiskCache(directory)  # the newest still answers
+    _lint(tmp_path, warm, paths=("pkg/caller.py", "pkg/extra3.py"))
+    assert warm.run_hits == 1
