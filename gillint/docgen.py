@@ -73,6 +73,9 @@ def pages() -> Dict[str, str]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) > 1 or (args and args[0].startswith("-")):
+        print("usage: python -m gillint.docgen [DOCS_DIR]  (default: the project's docs/rules)", file=sys.stderr)
+        return 0 if args and args[0] in ("-h", "--help") else 2
     target = Path(args[0]) if args else Path(__file__).resolve().parent.parent / "docs" / "rules"
     target.mkdir(parents=True, exist_ok=True)
     for name, text in pages().items():

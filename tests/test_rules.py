@@ -91,3 +91,10 @@ def test_codes_agree_across_code_readme_changelog_and_fixtures() -> None:
     assert changelog == codes, "CHANGELOG"
     assert pages == codes, "docs/rules pages"
     assert in_fixtures == codes, "fixtures"
+
+
+def test_docgen_treats_an_option_as_a_mistake_not_a_folder(tmp_path, capsys) -> None:
+    assert docgen.main(["--check"]) == 2
+    assert docgen.main(["--help"]) == 0
+    assert "usage: python -m gillint.docgen" in capsys.readouterr().err
+    assert docgen.main([str(tmp_path / "pages")]) == 0 and len(list((tmp_path / "pages").glob("GIL*.md"))) >= 12
