@@ -33,7 +33,7 @@ from .diagnostics import ERROR_CODE, Confidence, Diagnostic, file_error
 from .filework import (  # noqa: F401 - re-exported: the engine's public names for reading files
     MAX_NESTING_ERRORS, RACE_TRIAGE_NAMES, SourceError, _summarise_guarded, _validate_only, parse,
 )
-from .parallel import FILE_TIME_LIMIT, FileRecord, Settings, Task, run_tasks
+from .parallel import FILE_TIME_LIMIT, FileRecord, Settings, Task, Work, do_task, run_tasks
 from .suppress import filter_noqa
 
 # Link passes that look ahead for the modules to summarise in parallel (each reaches one call further).
@@ -248,6 +248,7 @@ class Engine:
         self.cache = cache
         self.jobs = jobs  # >1: files are validated and summarised in that many worker processes
         self.time_limit = FILE_TIME_LIMIT
+        self.work: Work = do_task  # the per-file work the pool runs (tests hand in slow or failing work)
         self.apply_noqa = apply_noqa
         self.kb = knowledge.load(self.config.knowledge)
         self.prefilter = self.kb.prefilter()
@@ -296,7 +297,7 @@ class Engine:
                     continue
             missing.append(index)
         settings = Settings(self.prefilter.pattern, self.start_names, self.time_limit)
-        for position, record in run_tasks([tasks[i] for i in missing], settings, self.jobs):
+        for position, record in run_tasks([tasks[i] for i in missing], settings, self.jobs, self.work):
             index = missing[position]
             if self.cache is not None:
                 previous = self.cache.get_record(keys[index])

@@ -20,7 +20,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, Deque, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .analysis.model import ModuleSummary
 
@@ -123,8 +123,11 @@ def do_task(task: Task, settings: Settings, _compiled: Dict[str, Any] = {}) -> F
     return record
 
 
-def do_task_limited(task: Task, settings: Settings) -> FileRecord:
-    """``do_task`` in this process, with the time limit where the platform allows it.
+Work = Callable[[Task, Settings], FileRecord]  # the per-file work: do_task, or a test's slow or crashing one
+
+
+def do_task_limited(task: Task, settings: Settings, work: "Work" = do_task) -> FileRecord:
+    """``work`` (``do_task``) in this process, with the time limit where the platform allows it.
 
     A SIGALRM timer interrupts Python code; a parse inside native code finishes first.
     Worker processes are the hard limit: the pool kills a worker that overruns.
@@ -132,7 +135,7 @@ def do_task_limited(task: Task, settings: Settings) -> FileRecord:
     usable = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
               and settings.time_limit > 0)
     if not usable:
-        return do_task(task, settings)
+        return work(task, settings)
 
     def on_alarm(signum: int, frame: Any) -> None:
         raise FileTimeout()
@@ -140,7 +143,10 @@ def do_task_limited(task: Task, settings: Settings) -> FileRecord:
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, settings.time_limit)
     try:
-        return do_task(task, settings)
+        return work(task, settings)
+    except FileTimeout:  # do_task reports its own; this is for any other work
+        return _failure_record(task, ("took longer than %g s to analyse (the per-file time limit)"
+                                      % settings.time_limit, 1, 1))
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -166,7 +172,7 @@ def _context() -> Any:
     return multiprocessing.get_context()
 
 
-def _worker_main(connection: Connection, settings: Settings) -> None:
+def _worker_main(connection: Connection, settings: Settings, work: "Work" = do_task) -> None:
     # The parent handles Ctrl-C and ends its workers; a worker ignores it to avoid a traceback per process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
@@ -178,7 +184,7 @@ def _worker_main(connection: Connection, settings: Settings) -> None:
             return
         index, task = message
         try:
-            record = do_task(task, settings)
+            record = work(task, settings)
         except BaseException as exc:  # a bug must cost one file, not the worker
             record = FileRecord()
             failure = ("internal error while analysing this file (%s: %s); please report it"
@@ -194,9 +200,9 @@ def _worker_main(connection: Connection, settings: Settings) -> None:
 
 
 class _Worker:
-    def __init__(self, context: Any, settings: Settings) -> None:
+    def __init__(self, context: Any, settings: Settings, work: "Work") -> None:
         self.connection, child = context.Pipe(duplex=True)
-        self.process = context.Process(target=_worker_main, args=(child, settings), daemon=True)
+        self.process = context.Process(target=_worker_main, args=(child, settings, work), daemon=True)
         self.process.start()
         child.close()
         self.index: Optional[int] = None
@@ -233,21 +239,23 @@ def _death_reason(process: Any) -> str:
     return "the analysis ended its worker process (exit status %s); please report it" % code
 
 
-def run_tasks(tasks: Sequence[Task], settings: Settings, jobs: int) -> Iterator[Tuple[int, FileRecord]]:
-    """(index, record) for every task, in completion order.
+def run_tasks(tasks: Sequence[Task], settings: Settings, jobs: int,
+              work: "Work" = do_task) -> Iterator[Tuple[int, FileRecord]]:
+    """(index, ``work(task, settings)``) for every task, in completion order.
 
     ``jobs`` <= 1 or a single task: in this process.  Otherwise in up to ``jobs`` worker
     processes, each file under the time limit; the workers end when this generator does.
+    ``work`` must be a module-level function where workers are spawned rather than forked.
     """
     if jobs <= 1 or len(tasks) <= 1:
         for index, task in enumerate(tasks):
-            yield index, do_task_limited(task, settings)
+            yield index, do_task_limited(task, settings, work)
         return
     context = _context()
     pending: Deque[int] = deque(range(len(tasks)))
     workers: List[_Worker] = []
     try:
-        workers = [_Worker(context, settings) for _ in range(min(jobs, len(tasks)))]
+        workers = [_Worker(context, settings, work) for _ in range(min(jobs, len(tasks)))]
         for worker in workers:
             if pending:
                 index = pending.popleft()
@@ -286,7 +294,7 @@ def run_tasks(tasks: Sequence[Task], settings: Settings, jobs: int) -> Iterator[
                     worker.stop(kill=True)
                 worker.index = None
                 if replace:
-                    worker = workers[position] = _Worker(context, settings)
+                    worker = workers[position] = _Worker(context, settings, work)
                 yield index, outcome
                 if pending:
                     next_index = pending.popleft()

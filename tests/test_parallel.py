@@ -11,11 +11,10 @@ from typing import List
 
 import pytest
 
-from gillint import engine, filework, parallel
 from gillint.config import Config
 from conftest import CPU_BOUND_SCRIPT
-from gillint.engine import lint_paths
-from gillint.parallel import available_cores
+from gillint.engine import Engine, lint_paths, read_paths
+from gillint.parallel import FILE_TIME_LIMIT, FileRecord, Settings, Task, available_cores, do_task
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -23,7 +22,7 @@ FIXTURES = ROOT / "fixtures"
 GOOD = CPU_BOUND_SCRIPT
 
 fork_only = pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(),
-                               reason="the patched analysis reaches workers only when they are forked")
+                               reason="work defined in a test module reaches workers only when they are forked")
 
 
 def _diagnostics(paths: List[str], jobs: int, cwd: Path) -> List[tuple]:
@@ -60,24 +59,53 @@ def test_jobs_gives_the_same_findings_across_modules(tmp_path: Path) -> None:
     assert _diagnostics(["app/main.py"], 2, tmp_path) == one
 
 
+# Work handed to the engine's pool instead of do_task (module-level, as a spawned worker needs).
+
+def stalling_work(task: Task, settings: Settings) -> FileRecord:
+    if "STALL" in task.text:
+        time.sleep(60)
+    return do_task(task, settings)
+
+
+def spinning_work(task: Task, settings: Settings) -> FileRecord:
+    if "STALL" in task.text:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # Python code: the timer interrupts it
+            pass
+    return do_task(task, settings)
+
+
+def crashing_work(task: Task, settings: Settings) -> FileRecord:
+    if "CRASH" in task.text:
+        faulthandler.disable()  # the test runner's handler would print the expected fault
+        os.kill(os.getpid(), signal.SIGSEGV)  # what a fault in native parser code looks like
+    return do_task(task, settings)
+
+
+def broken_work(task: Task, settings: Settings) -> FileRecord:
+    raise KeyError("bug")
+
+
+def _diagnostics_with(work, jobs: int, cwd: Path, time_limit: float = FILE_TIME_LIMIT) -> List[tuple]:  # type: ignore[no-untyped-def]
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        engine = Engine(Config(), jobs=jobs)
+        engine.work, engine.time_limit = work, time_limit
+        result = engine.run(read_paths(["."], engine.config))
+    finally:
+        os.chdir(old)
+    return [(d.path, d.line, d.column, d.code, d.message) for d in result.diagnostics]
+
+
 @fork_only
-def test_a_file_over_the_time_limit_is_reported_and_the_rest_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = filework._summarise_guarded
-
-    def slow(text, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if "STALL" in text:
-            time.sleep(60)
-        return real(text, *args, **kwargs)
-
-    monkeypatch.setattr(filework, "_summarise_guarded", slow)
-    monkeypatch.setattr(parallel, "FILE_TIME_LIMIT", 1.0)
-    monkeypatch.setattr(engine, "FILE_TIME_LIMIT", 1.0)
+def test_a_file_over_the_time_limit_is_reported_and_the_rest_checked(tmp_path: Path) -> None:
     (tmp_path / "good.py").write_text(GOOD)
     (tmp_path / "stall.py").write_text("# STALL\n" + GOOD)
     for index in range(3):
         (tmp_path / ("other%d.py" % index)).write_text(GOOD)
     started = time.monotonic()
-    found = _diagnostics(["."], 2, tmp_path)
+    found = _diagnostics_with(stalling_work, 2, tmp_path, time_limit=1.0)
     assert time.monotonic() - started < 50
     by_file = {(Path(d[0]).name, d[3]) for d in found}
     assert ("stall.py", "GIL000") in by_file
@@ -87,54 +115,30 @@ def test_a_file_over_the_time_limit_is_reported_and_the_rest_checked(tmp_path: P
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no interval timers on this platform")
-def test_the_time_limit_also_holds_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = filework._summarise_guarded
-
-    def slow(text, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if "STALL" in text:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:  # Python code: the timer interrupts it
-                pass
-        return real(text, *args, **kwargs)
-
-    monkeypatch.setattr(filework, "_summarise_guarded", slow)
-    monkeypatch.setattr(engine, "FILE_TIME_LIMIT", 1.0)
+def test_the_time_limit_also_holds_in_one_process(tmp_path: Path) -> None:
     (tmp_path / "good.py").write_text(GOOD)
     (tmp_path / "stall.py").write_text("# STALL\n" + GOOD)
-    found = _diagnostics(["."], 1, tmp_path)
+    found = _diagnostics_with(spinning_work, 1, tmp_path, time_limit=1.0)
     assert [(Path(d[0]).name, d[3]) for d in found] == [("good.py", "GIL101"), ("stall.py", "GIL000")]
     assert "per-file time limit" in found[1][4]
 
 
 @fork_only
-def test_a_crash_in_a_worker_costs_only_that_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = filework._summarise_guarded
-
-    def crashing(text, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if "CRASH" in text:
-            faulthandler.disable()  # the test runner's handler would print the expected fault
-            os.kill(os.getpid(), signal.SIGSEGV)  # what a fault in native parser code looks like
-        return real(text, *args, **kwargs)
-
-    monkeypatch.setattr(filework, "_summarise_guarded", crashing)
+def test_a_crash_in_a_worker_costs_only_that_file(tmp_path: Path) -> None:
     (tmp_path / "good.py").write_text(GOOD)
     (tmp_path / "crash.py").write_text("# CRASH\n" + GOOD)
     (tmp_path / "later.py").write_text(GOOD)
-    found = _diagnostics(["."], 2, tmp_path)
+    found = _diagnostics_with(crashing_work, 2, tmp_path)
     assert [(Path(d[0]).name, d[3]) for d in found] == [("crash.py", "GIL000"), ("good.py", "GIL101"),
                                                           ("later.py", "GIL101")]
     assert "crashed its worker process (SIGSEGV)" in found[0][4]
 
 
 @fork_only
-def test_an_internal_error_in_a_worker_costs_only_that_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*args):  # type: ignore[no-untyped-def]
-        raise KeyError("bug")
-
-    monkeypatch.setattr(filework, "needs_summary", broken)
+def test_an_internal_error_in_a_worker_costs_only_that_file(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "b.py").write_text("y = 2\n")
-    found = _diagnostics(["."], 2, tmp_path)
+    found = _diagnostics_with(broken_work, 2, tmp_path)
     assert [(Path(d[0]).name, d[3]) for d in found] == [("a.py", "GIL000"), ("b.py", "GIL000")]
     assert "internal error while analysing this file (KeyError" in found[0][4]
 
