@@ -124,10 +124,12 @@ def _git_revision() -> str:
 
 # ---------------------------------------------------------------------------- measuring
 
-def _tree_rss(root_pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes (Linux /proc)."""
+def _tree_rss(root_pid: int, cpu: Optional[Dict[int, float]] = None) -> int:
+    """Resident memory of a process and all its descendants, in bytes (Linux /proc).  ``cpu``, when
+    given, receives each of them's CPU seconds so far (user + system)."""
     children: Dict[int, List[int]] = {}
     rss: Dict[int, int] = {}
+    ticks: Dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -139,10 +141,13 @@ def _tree_rss(root_pid: int) -> int:
         pid, parent = int(entry), int(fields[1])
         children.setdefault(parent, []).append(pid)
         rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        ticks[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     total, stack = 0, [root_pid]
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
+        if cpu is not None and pid in ticks:
+            cpu[pid] = max(cpu.get(pid, 0.0), ticks[pid])
         stack.extend(children.get(pid, ()))
     return total
 
@@ -155,12 +160,13 @@ def measure(command: Sequence[str], cwd: Path) -> Dict[str, float]:
     started = time.perf_counter()
     process = subprocess.Popen(list(command), cwd=str(cwd), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
+    seen: Dict[int, float] = {}  # CPU seconds of every process of the tree, as last sampled
     sampling = os.path.isdir("/proc")
 
     def sample() -> None:
         while process.poll() is None:
             try:
-                peak[0] = max(peak[0], _tree_rss(process.pid))
+                peak[0] = max(peak[0], _tree_rss(process.pid, seen))
             except Exception:  # pragma: no cover - a process ending while read
                 pass
             time.sleep(0.02)
@@ -173,7 +179,9 @@ def measure(command: Sequence[str], cwd: Path) -> Dict[str, float]:
     if sampling:
         sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # The kernel adds a process's CPU time to its parent's only when the parent waits for it: workers
+    # started by a fork server are not waited for by the tool, so the samples of the tree count too.
+    cpu = max((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), sum(seen.values()))
     largest = after.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
     if process.returncode < 0 or (command[1:3] == ["-m", "gillint"] and process.returncode not in (0, 1)):
         raise SystemExit("%s failed (%s):\n%s" % (" ".join(command), process.returncode, stderr.decode(errors="replace")[-2000:]))

@@ -165,10 +165,18 @@ def available_cores() -> int:
 
 
 def _context() -> Any:
-    """fork where it is safe and cheap (Linux, one thread); else the platform's default."""
+    """forkserver where the platform has it (Linux, the BSDs, macOS), else the platform's default.
+
+    A worker forked from the main process would start with a copy of everything the main process
+    holds by then (every file's text, the summaries made so far), and its touches of those objects
+    turn shared pages into private copies. Workers forked from a small server that has imported only
+    the analysis start light: a cold run's process tree peaks about a third lower, at the same speed.
+    (Python 3.14 made forkserver the default on Linux for the same reasons.)"""
     methods = multiprocessing.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["gillint.parallel", "gillint.filework", "gillint.analysis.summary"])
+        return context
     return multiprocessing.get_context()
 
 

@@ -21,8 +21,9 @@ FIXTURES = ROOT / "fixtures"
 
 GOOD = CPU_BOUND_SCRIPT
 
-fork_only = pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(),
-                               reason="work defined in a test module reaches workers only when they are forked")
+fork_only = pytest.mark.skipif("forkserver" not in __import__("multiprocessing").get_all_start_methods(),
+                               reason="work defined in a test module reaches workers started by a fork server, "
+                                      "which can import it; spawned workers start elsewhere")
 
 
 def _diagnostics(paths: List[str], jobs: int, cwd: Path) -> List[tuple]:
