@@ -56,12 +56,12 @@ class _RunState:
 
     def cache_for(self, config: config_mod.Config) -> Any:
         """The project's ``.gillint_cache/`` when ``gillint check`` made one, else this run's memory."""
-        from .cache import CACHE_DIR_NAME, DiskCache, default_cache_dir
+        from .cache import DiskCache, default_cache_dir
         from .engine import SummaryCache
 
         directory = default_cache_dir(config.root)
         if directory not in self.disk_caches:
-            usable = directory.name == CACHE_DIR_NAME and (directory / "CACHEDIR.TAG").is_file()
+            usable = (directory / "CACHEDIR.TAG").is_file()
             if not usable and self.summaries is None:
                 self.summaries = SummaryCache()
             self.disk_caches[directory] = DiskCache(directory) if usable else self.summaries

@@ -273,7 +273,7 @@ def compiled_dir() -> Optional[Path]:
     return Path(base) / "gillint" if base and not base.startswith("~") else None
 
 
-def _parsed_bundled() -> Tuple[List[Tuple[str, Dict[str, Any]]], str]:
+def _parsed_bundled(use_compiled: bool = True) -> Tuple[List[Tuple[str, Dict[str, Any]]], str]:
     """(file name, parsed data) of every bundled file and the digest of their bytes; the parsed data
     comes from the compiled copy when one with the same digest exists (a JSON file; every entry still
     goes through the same validation as when read from TOML)."""
@@ -284,7 +284,7 @@ def _parsed_bundled() -> Tuple[List[Tuple[str, Dict[str, Any]]], str]:
     hexdigest = digest.hexdigest()
     directory = compiled_dir()
     compiled = directory / ("knowledge-%s.json" % hexdigest[:32]) if directory is not None else None
-    if compiled is not None:
+    if compiled is not None and use_compiled:
         try:
             stored = json.loads(compiled.read_text(encoding="utf-8"))
             if isinstance(stored, list) and [entry[0] for entry in stored] == [name for name, _ in raws]:
@@ -298,22 +298,36 @@ def _parsed_bundled() -> Tuple[List[Tuple[str, Dict[str, Any]]], str]:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise KnowledgeError("%s: %s" % (name, exc)) from None
     if compiled is not None:
-        try:
-            compiled.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=str(compiled.parent))
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(parsed, stream)
-            os.replace(temporary, str(compiled))
-        except (OSError, TypeError, ValueError):  # a read-only home, or data JSON cannot hold: parse next time
-            pass
+        _write_compiled(compiled, parsed)
     return parsed, hexdigest
 
 
-def _load_bundled() -> Tuple[KnowledgeBase, str]:
+def _write_compiled(compiled: Path, parsed: List[Tuple[str, Dict[str, Any]]]) -> None:
+    temporary = None
+    try:
+        compiled.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=str(compiled.parent))
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(parsed, stream)
+        os.replace(temporary, str(compiled))
+    except (OSError, TypeError, ValueError):  # a read-only home, or data JSON cannot hold: parse next time
+        if temporary is not None:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+
+
+def _load_bundled(use_compiled: bool = True) -> Tuple[KnowledgeBase, str]:
     kb = KnowledgeBase()
-    parsed, hexdigest = _parsed_bundled()
-    for name, data in parsed:
-        add_entries(kb, data, "rules/" + name)
+    parsed, hexdigest = _parsed_bundled(use_compiled)
+    try:
+        for name, data in parsed:
+            add_entries(kb, data, "rules/" + name)
+    except (KnowledgeError, AttributeError, TypeError, ValueError):
+        if not use_compiled:
+            raise
+        return _load_bundled(use_compiled=False)  # a compiled copy edited by hand: the TOML decides
     return kb, hexdigest
 
 

@@ -624,3 +624,16 @@ def test_an_unwritable_cache_home_only_costs_the_parse(tmp_path, monkeypatch) ->
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     parsed, _ = knowledge_mod._parsed_bundled()
     assert parsed and not (blocker / "gillint").exists()
+
+
+def test_a_compiled_copy_edited_into_nonsense_falls_back_to_the_toml(tmp_path, monkeypatch) -> None:
+    import gillint.knowledge as knowledge_mod
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    expected, _ = knowledge_mod._load_bundled()
+    (compiled,) = (tmp_path / "gillint").glob("knowledge-*.json")
+    names = [entry[0] for entry in json.loads(compiled.read_text(encoding="utf-8"))]
+    compiled.write_text(json.dumps([[name, {"call": [{"name": 3}]}] for name in names]), encoding="utf-8")
+    kb, _ = knowledge_mod._load_bundled()
+    assert kb.calls.keys() == expected.calls.keys() and kb.starters.keys() == expected.starters.keys()
+    assert not list((tmp_path / "gillint").glob(".tmp-*"))
