@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import stat
 import tokenize
 from dataclasses import dataclass, field, replace

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import struct
-import subprocess
 import sys
 import zlib
 from pathlib import Path

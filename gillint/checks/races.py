@@ -7,7 +7,7 @@ and where each touch is.
 
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Set, Tuple
 
 from ..analysis.races import Access, Place, RaceAnalysis
 from ..diagnostics import Diagnostic, Remedy
