@@ -26,6 +26,7 @@ from .analysis.cost import CostModel
 from .analysis.model import ModuleSummary
 from .analysis.project import Project, module_name_for
 from .analysis.starts import StartFinder, start_call_names
+from .checks import FIXABLE_CODES
 from .checks.base import Facts, Rule, all_rules
 from .config import Config
 from .diagnostics import ERROR_CODE, Confidence, Diagnostic, file_error
@@ -432,7 +433,7 @@ class Engine:
                 diagnostics.append(file_error(path, error.reason, error.line, error.column))
         diagnostics.extend(self.link(reported))
         result.diagnostics = self.finish(diagnostics)
-        if self.fixes and self.facts is not None:
+        if self.fixes and self.facts is not None and any(d.code in FIXABLE_CODES for d in result.diagnostics):
             from .fixes.plan import plan_fixes
 
             result.diagnostics = plan_fixes(self.facts, result.diagnostics, self.texts, self.config)

@@ -637,3 +637,10 @@ def test_a_compiled_copy_edited_into_nonsense_falls_back_to_the_toml(tmp_path, m
     kb, _ = knowledge_mod._load_bundled()
     assert kb.calls.keys() == expected.calls.keys() and kb.starters.keys() == expected.starters.keys()
     assert not list((tmp_path / "gillint").glob(".tmp-*"))
+
+
+def test_the_fixable_codes_known_without_loading_the_fixers_are_the_fixers() -> None:
+    from gillint.checks import FIXABLE_CODES
+    from gillint.fixes.plan import fixers
+
+    assert set(fixers()) == FIXABLE_CODES
