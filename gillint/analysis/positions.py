@@ -19,7 +19,11 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
+
+try:  # libcst's code-generation state: private, so a release may move it (then PositionProvider is used)
+    from libcst._nodes.internal import CodegenState
+except ImportError:  # pragma: no cover - depends on the libcst release
+    CodegenState = object  # type: ignore[misc,assignment]
 
 # (first line, first column, last line, end column): lines from 1, columns from 0, as libcst's CodeRange.
 Range = Tuple[int, int, int, int]
@@ -129,6 +133,8 @@ class Positions:
         self.text = text
         self.extents: Dict[int, Tuple[int, int]] = {}
         try:
+            if CodegenState is object:  # pragma: no cover - see the import above
+                raise TypeError("libcst's code-generation state is not where gillint expects it")
             state = PositionState(module.default_indent, module.default_newline)
             module._codegen(state)
             self.spans: Dict[int, Range] = state.spans
