@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from ..analysis.cost import CostModel
 from ..analysis.project import module_name_for
-from ..analysis.starts import StartFinder
 from ..checks.base import verify_target
 from ..config import Config
 from ..diagnostics import Diagnostic, VerifyTarget
@@ -103,9 +101,12 @@ class _SiteEngine(Engine):
 
     def check(self, reported):  # type: ignore[no-untyped-def]
         found = super().check(reported)
-        sites = StartFinder(self.project).find(reported)
-        cost = CostModel(self.project, self.config.min_iterations, self.config.max_depth)
-        for site in sites:
+        facts = self.facts
+        assert facts is not None  # set by Engine.check
+        cost = facts.cost
+        # a parallel link runs the checks more than once: the last pass's requests are the run's
+        self.requested = []
+        for site in facts.sites:
             text = self.texts.get(site.module.path)
             if text is None or "gillint:" not in text:
                 continue
