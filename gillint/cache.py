@@ -22,12 +22,11 @@ import dataclasses
 import enum
 import hashlib
 import json
-import os
-import tempfile
 import typing
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
+from .atomic import write_atomic
 from .diagnostics import ERROR_CODE, Diagnostic
 from .engine import LintResult, SourceError, Stamp, SummaryCache, file_stamp, read_file
 from .parallel import FileRecord
@@ -297,7 +296,7 @@ class DiskCache(SummaryCache):
             self._prepare()
             entry = self._entry_path(key)
             entry.parent.mkdir(exist_ok=True)
-            _write_atomic(entry, self.encode(key, record))
+            write_atomic(entry, self.encode(key, record))
             self.written += 1
         except OSError as exc:
             self.warning = "cannot write the cache in %s (%s); results are not cached" % (
@@ -344,7 +343,7 @@ class DiskCache(SummaryCache):
             self._prepare()
             target = self._run_path(key)
             target.parent.mkdir(exist_ok=True)
-            _write_atomic(target, _wrap(RUN_FORMAT, self._run_key(key), body))
+            write_atomic(target, _wrap(RUN_FORMAT, self._run_key(key), body))
             self._prune_runs(target.parent)
         except (OSError, ValueError, TypeError) as exc:
             self.warning = "cannot write the cache in %s (%s); results are not cached" % (
@@ -391,7 +390,7 @@ class DiskCache(SummaryCache):
         for name, content in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", "*\n")):
             target = self.directory / name
             if not target.exists():
-                _write_atomic(target, content.encode())
+                write_atomic(target, content.encode())
         self._prepared = True
 
     def stats(self) -> Tuple[int, int, int, int]:
@@ -416,17 +415,3 @@ def _unwrap(kind: str, key: str, raw: bytes) -> Any:
     if header.get("key") != key or header.get("sha256") != hashlib.sha256(body).hexdigest():
         raise CacheFormatError("key or digest mismatch")
     return json.loads(body.decode("utf-8", "surrogatepass"))
-
-
-def _write_atomic(target: Path, content: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=str(target.parent))
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.replace(temporary, str(target))
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise

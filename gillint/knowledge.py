@@ -12,7 +12,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
@@ -269,8 +268,10 @@ def bundled_files() -> List[Path]:
 def compiled_dir() -> Optional[Path]:
     """Where the parsed bundled files are kept between processes (the user's cache directory):
     parsing the TOML is most of the start-up of the flake8 plugin on a file with nothing to check."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "gillint" if base and not base.startswith("~") else None
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # unset, or relative: the XDG specification says to ignore it
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gillint" if os.path.isabs(base) else None
 
 
 def _parsed_bundled(use_compiled: bool = True) -> Tuple[List[Tuple[str, Dict[str, Any]]], str]:
@@ -303,19 +304,13 @@ def _parsed_bundled(use_compiled: bool = True) -> Tuple[List[Tuple[str, Dict[str
 
 
 def _write_compiled(compiled: Path, parsed: List[Tuple[str, Dict[str, Any]]]) -> None:
-    temporary = None
+    from .atomic import write_atomic
+
     try:
         compiled.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=str(compiled.parent))
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(parsed, stream)
-        os.replace(temporary, str(compiled))
+        write_atomic(compiled, json.dumps(parsed).encode("utf-8"))
     except (OSError, TypeError, ValueError):  # a read-only home, or data JSON cannot hold: parse next time
-        if temporary is not None:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+        pass
 
 
 def _load_bundled(use_compiled: bool = True) -> Tuple[KnowledgeBase, str]:

@@ -644,3 +644,11 @@ def test_the_fixable_codes_known_without_loading_the_fixers_are_the_fixers() -> 
     from gillint.fixes.plan import fixers
 
     assert set(fixers()) == FIXABLE_CODES
+
+
+def test_a_relative_cache_home_is_ignored_as_the_xdg_specification_says(monkeypatch, tmp_path) -> None:
+    import gillint.knowledge as knowledge_mod
+
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert knowledge_mod.compiled_dir() == tmp_path / ".cache" / "gillint"
