@@ -143,9 +143,6 @@ class Positions:
         except (AttributeError, TypeError):  # pragma: no cover - a libcst whose code generation differs
             self.spans = _provider_spans(module)
 
-    def span(self, node: cst.CSTNode) -> Range:
-        return self.spans[id(node)]
-
     def code(self, node: cst.CSTNode) -> str:
         """What ``module.code_for_node(node)`` gives, from the source when the node's code holds
         no indentation."""
