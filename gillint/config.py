@@ -272,8 +272,9 @@ def user_excludes(config: "Config") -> Tuple[str, ...]:
 
 def merge_cli(config: Config, select: Optional[List[str]], extend_select: Optional[List[str]],
               ignore: Optional[List[str]], exclude: Optional[List[str]], known_codes: Sequence[str],
-              target_version: Optional[str] = None) -> Config:
-    """Command-line options override the file: --select replaces, --extend-select and --ignore add."""
+              target_version: Optional[str] = None, library_paths: Optional[List[str]] = None) -> Config:
+    """Command-line options override the file: --select replaces, --extend-select, --ignore and
+    --library-path add (a library path given on the command line is relative to the working directory)."""
     for label, values in (("--select", select), ("--extend-select", extend_select), ("--ignore", ignore)):
         for code in values or ():
             check_code(code, label, known_codes)
@@ -287,4 +288,11 @@ def merge_cli(config: Config, select: Optional[List[str]], extend_select: Option
         config.extend_exclude = config.extend_exclude + tuple(exclude)
     if target_version:
         config.target_version = _choice(target_version, "--target-version", "value", TARGET_VERSIONS)
+    given_paths = []
+    for given in library_paths or ():
+        path = Path(given).absolute()
+        if not path.is_dir():
+            raise ConfigError("--library-path %s: not a directory" % given)
+        given_paths.append(str(path))
+    config.library_paths = tuple(given_paths) + config.library_paths
     return config

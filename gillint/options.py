@@ -55,6 +55,9 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--extend-select", type=_codes, metavar="CODES", help="add codes or prefixes to the selection")
     parser.add_argument("--ignore", type=_codes, metavar="CODES", help="leave out codes or prefixes")
     parser.add_argument("--exclude", action="append", metavar="PATTERN", help="exclude paths matching this pattern (repeatable)")
+    parser.add_argument("--library-path", action="append", metavar="DIR",
+                        help="a folder of installed packages' source to follow calls into, searched before "
+                             "site-packages (repeatable; adds to library-paths)")
     parser.add_argument("--target-version", metavar="VERSION",
                         help="the interpreter the code runs on: 3.9 ... 3.14, or 3.13t/3.14t for free-threaded builds")
 
@@ -71,7 +74,8 @@ def resolve_config(args: argparse.Namespace) -> Config:
         start = Path(args.paths[0]) if args.paths else Path.cwd()
         found = find_pyproject(start if start.exists() else Path.cwd())
         config = load(found, codes) if found is not None else Config()
-    return merge_cli(config, args.select, args.extend_select, args.ignore, args.exclude, codes, args.target_version)
+    return merge_cli(config, args.select, args.extend_select, args.ignore, args.exclude, codes, args.target_version,
+                     getattr(args, "library_path", None))
 
 
 def write_output(text: str, output: "str | None") -> None:

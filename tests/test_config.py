@@ -203,3 +203,20 @@ def test_nothing_to_check_is_said(run_gillint, tmp_path: Path) -> None:
     result = run_gillint("check", "src", "--exclude", "gen", cwd=tmp_path)
     assert result.returncode == 0
     assert "gillint: warning: no Python files to check in src" in result.stderr
+
+
+def test_library_path_on_the_command_line_is_followed_and_checked(run_gillint, tmp_path: Path) -> None:
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "library_pkg"
+    app = fixture / "app"
+    # the pure-Python checksum of the fixture's stand-in site-packages is followed only when given
+    found = run_gillint("check", "--no-config", "--no-cache", "--format", "json", "--library-path",
+                        str(fixture / "site"), str(app), cwd=tmp_path)
+    assert found.returncode == 1, found.stderr
+    import json
+    assert [(d["code"], d["line"]) for d in json.loads(found.stdout)["diagnostics"]] == [("GIL102", 10)]
+    without = run_gillint("check", "--no-config", "--no-cache", "--format", "json", str(app), cwd=tmp_path)
+    assert without.returncode == 0, without.stderr
+    # a folder that is not there is a usage error naming it, not a silent no-op
+    missing = run_gillint("check", "--no-config", "--no-cache", "--library-path", "nowhere", str(app), cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "--library-path nowhere: not a directory" in missing.stderr

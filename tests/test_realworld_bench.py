@@ -206,3 +206,69 @@ def test_top_folder(tmp_path):
 
 def test_family():
     assert [realworld.family(c) for c in ("GIL101", "GIL203", "GIL302", "E1")] == ["1xx", "2xx", "3xx", "other"]
+
+
+# ----------------------------------------------------------------------------- dependencies
+
+def test_installed_distributions_are_read_from_dist_info_folders(tmp_path):
+    import fetch
+
+    for name in ("Foo_Bar-1.2.dist-info", "baz-0.1.post1.dist-info", "not_a_dist", "broken.dist-info"):
+        (tmp_path / name).mkdir()
+    assert fetch.installed(tmp_path) == ["baz==0.1.post1", "foo-bar==1.2"]
+
+
+def test_pip_errors_name_the_failure_not_the_hint():
+    import fetch
+
+    output = "Collecting x\n  error: subprocess-exited-with-error\n\nnote: ...\nhint: See above for details.\n"
+    assert fetch.pip_error(output) == "error: subprocess-exited-with-error"
+    assert fetch.pip_error("ERROR: No matching distribution found for x==9\n") == \
+        "ERROR: No matching distribution found for x==9"
+    assert fetch.pip_error("only this\n\n") == "only this"
+    assert fetch.pip_error("") == "no output"
+
+
+def test_dependencies_come_from_the_lock_once_there_is_one(tmp_path, monkeypatch):
+    import subprocess
+
+    import fetch
+
+    package = parse_case_data(_data())
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append(cmd)
+        target = Path(cmd[cmd.index("--target") + 1])
+        (target / "demo_pkg-1.0.dist-info").mkdir(parents=True)
+        (target / "six-1.17.0.dist-info").mkdir()
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(fetch.subprocess, "run", fake_run)
+    locks = tmp_path / "locks"
+    first = fetch.ensure_deps(package, tmp_path / "work", locks=locks)
+    assert calls[0][-1] == "demo-pkg==1.0" and "--no-deps" not in calls[0]
+    lock = (locks / "demo-pkg.txt").read_text()
+    assert lock.splitlines()[1:] == ["six==1.17.0"]  # the package itself is the checked tree, not a dependency
+    assert fetch.ensure_deps(package, tmp_path / "work", locks=locks) == first and len(calls) == 1
+    (first / fetch.MARKER).unlink()
+    fetch.ensure_deps(package, tmp_path / "work", locks=locks)
+    assert calls[1][-3:] == ["--no-deps", "-r", str(locks / "demo-pkg.txt")]
+
+
+def test_a_failed_dependency_install_says_why_and_leaves_nothing(tmp_path, monkeypatch):
+    import subprocess
+
+    import fetch
+
+    package = parse_case_data(_data())
+
+    def failing(cmd, **kwargs):
+        Path(cmd[cmd.index("--target") + 1]).mkdir(parents=True)
+        return subprocess.CompletedProcess(cmd, 1, "", "error: metadata-generation-failed\nhint: See above\n")
+
+    monkeypatch.setattr(fetch.subprocess, "run", failing)
+    with pytest.raises(fetch.FetchError, match="dependencies failed: error: metadata-generation-failed"):
+        fetch.ensure_deps(package, tmp_path / "work", locks=tmp_path / "locks")
+    assert not fetch.deps_dir(package, tmp_path / "work").exists()
+    assert not (tmp_path / "locks").exists()

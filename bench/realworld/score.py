@@ -35,9 +35,14 @@ class RunError(RuntimeError):
     pass
 
 
-def run_gillint(command: List[str], top: Path, root: str, timeout: float) -> Dict[str, Any]:
-    """Run gillint in ``top`` on ``root`` (relative to top) and return its JSON document."""
-    cmd = command + ["check", "--format", "json", "--no-cache", "--no-config", root or "."]
+def run_gillint(command: List[str], top: Path, root: str, timeout: float,
+                libraries: Optional[Path] = None) -> Dict[str, Any]:
+    """Run gillint in ``top`` on ``root`` (relative to top) and return its JSON document; ``libraries``
+    is the folder of the package's installed dependencies, if any."""
+    cmd = command + ["check", "--format", "json", "--no-cache", "--no-config"]
+    if libraries is not None:
+        cmd += ["--library-path", str(libraries)]
+    cmd.append(root or ".")
     env = dict(os.environ, NO_COLOR="1")
     try:
         proc = subprocess.run(cmd, cwd=str(top), capture_output=True, text=True, timeout=timeout, env=env)
@@ -127,6 +132,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--work", type=Path, default=realworld.WORK_DIR, help="scratch folder (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=realworld.HERE,
                         help="folder for results.json and results.md (default: beside this script)")
+    parser.add_argument("--no-deps", action="store_true",
+                        help="check each package without its installed dependencies")
     parser.add_argument("--no-write", action="store_true", help="write neither results.json nor results.md")
     args = parser.parse_args(argv)
 
@@ -144,7 +151,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             root_dir = top / package.root if package.root else top
             if not root_dir.is_dir():
                 raise RunError("root %r is not a folder of %s" % (package.root, top))
-            document = run_gillint(command, top, package.root, args.timeout)
+            libraries = None
+            if not args.no_deps:
+                try:
+                    libraries = fetch.ensure_deps(package, args.work)
+                except fetch.FetchError as exc:
+                    print("warning: %s: %s (checked without them)" % (package.requirement, exc), file=sys.stderr)
+            document = run_gillint(command, top, package.root, args.timeout, libraries)
         except (fetch.FetchError, RunError, OSError) as exc:
             errors.append("%s: %s" % (package.requirement, exc))
             print("error: %s: %s" % (package.requirement, exc), file=sys.stderr)
@@ -160,6 +173,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         per_package.append({"name": package.name, "version": package.version, "dist": package.dist,
                             "cases": len(package.cases),
                             "positive": sum(1 for c in package.cases if c.positive),
+                            "dependencies": libraries is not None,
                             "findings": len(findings), "files_checked": document.get("files_checked"),
                             "seconds": round(elapsed, 1), **{k: v for k, v in own.overall.to_dict().items()}})
         print("%-40s %3d cases %4d findings  TP %d FP %d FN %d  %.1fs" % (
