@@ -43,7 +43,7 @@ class Config:
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     target_version: str = ""  # "" = the running interpreter's kind (GIL or not)
     min_iterations: int = 10_000
-    max_depth: int = 8
+    max_depth: int = 12
     confidence: str = "high"
     # Findings in these files are low confidence: threads in tests drive the code under test, and
     # how fast the tests run is rarely what the project ships.  ``confidence = "low"`` shows them.

@@ -154,7 +154,7 @@ def location(module: ModuleSummary, span: Tuple[int, int, int, int]) -> Location
 
 
 class CostModel:
-    def __init__(self, project: Project, min_iterations: int = 10_000, max_depth: int = 8) -> None:
+    def __init__(self, project: Project, min_iterations: int = 10_000, max_depth: int = 12) -> None:
         self.project = project
         self.kb = project.kb
         self.min_iterations = min_iterations
@@ -437,11 +437,11 @@ class CostModel:
             if has_io and (strength < STRONG or best.strength < STRONG):
                 # weak work next to a wait in every iteration (a few lines of each message
                 # received): the wait dominates; only strong work makes the loop CPU-bound
-                return Work("io", 0, frozenset({"io", "mixed"}), state.io[0].steps, state.io[0].reason, True)
+                return _waiting(state.io, heavy)
             if any("pace" in w.traits for w in state.io) and not best.traits & {"per-element", "nested"}:
                 # paced by a sleep or a timed wait: periodic work (a monitor, a heartbeat, a refresh);
                 # it is CPU-bound only when one pass walks data element by element or nests data loops
-                return Work("io", 0, frozenset({"io", "mixed"}), state.io[0].steps, state.io[0].reason, True)
+                return _waiting(state.io, heavy)
             note = "loop over %s" % _short(loop.iter_text) if loop.kind != "while" else "while loop"
             step = EvidenceStep(label, note, here)
             # "flat" spoke of this loop's element; to the loops around this one, this loop is a pass over data
@@ -662,13 +662,24 @@ class CostModel:
             io_work = top.io[0] if top.io else next(
                 (w for i, w in enumerate(loop_work) if loops[i].parent is None and (w.kind == "io" or w.has_io)),
                 Work("io", 0, frozenset({"io"}), (), "awaits", True))
-            # "mixed": there is CPU work beside the waiting (too little to outweigh it, but real)
-            mixed = bool(candidates) or any("mixed" in w.traits for w in top.io + [io_work])
-            return Work("io", 0, frozenset({"io", "mixed"} if mixed else {"io"}), io_work.steps, io_work.reason, True)
+            loop_io = [w for i, w in enumerate(loop_work) if loops[i].parent is None and (w.kind == "io" or w.has_io)]
+            return _waiting([io_work] + top.io + loop_io, candidates)
         releases = top.releases + [w for i, w in enumerate(loop_work) if loops[i].parent is None and w.kind == "releases"]
         if releases:
             return Work("releases", 0, frozenset({"releases"}), releases[0].steps, releases[0].reason)
         return LIGHT
+
+
+def _waiting(io: Sequence[Work], cpu: Sequence[Work]) -> Work:
+    """I/O-bound work, the first of ``io`` as its evidence.  It is "mixed" when the CPU work beside it
+    (too little to outweigh the waits) is still why the code would go to a process: work on what a
+    local file gave (read it, then parse it), where the reading is brief.  Beside a real wait (the
+    network, a child process, a queue, a sleep) weak CPU work does not make it so."""
+    first = io[0]
+    local = all("local-file" in w.traits for w in io if w.kind == "io")
+    mixed = any("mixed" in w.traits for w in io) or (bool(cpu) and local)
+    traits = {"io"} | ({"mixed"} if mixed else set()) | ({"local-file"} if local else set())
+    return Work("io", 0, frozenset(traits), first.steps, first.reason, True)
 
 
 def is_generator(function: FunctionSummary) -> bool:

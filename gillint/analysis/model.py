@@ -177,6 +177,9 @@ class ModuleSummary:
     is_package: bool = False
     imports: Dict[str, str] = field(default_factory=dict)  # local name -> qualified name
     star_imports: List[str] = field(default_factory=list)
+    # other bindings of an imported name (``try: from a import X`` / ``except ImportError: from b import X``,
+    # eight optional plug-ins imported under one name): the name may hold any of them
+    import_alternatives: Dict[str, List[str]] = field(default_factory=dict)
     functions: Dict[str, FunctionSummary] = field(default_factory=dict)
     classes: Dict[str, ClassSummary] = field(default_factory=dict)
     assigns: Dict[str, List[Ref]] = field(default_factory=dict)  # module-level names -> every value assigned

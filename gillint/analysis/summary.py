@@ -461,7 +461,7 @@ class Summariser:
         for alias in node.names:
             full = dotted_name(alias.name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.summary.imports[alias.asname.name.value] = full
+                self.bind_import(alias.asname.name.value, full)
             else:
                 top = full.split(".", 1)[0]
                 self.summary.imports.setdefault(top, top)
@@ -485,7 +485,16 @@ class Summariser:
         for alias in node.names:
             name = dotted_name(alias.name)
             local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
-            self.summary.imports[local] = "%s.%s" % (base, name) if base else name
+            self.bind_import(local, "%s.%s" % (base, name) if base else name)
+
+    def bind_import(self, local: str, qualified: str) -> None:
+        """The last import of a name is its main value; the ones before it stay possible values."""
+        previous = self.summary.imports.get(local)
+        if previous is not None and previous != qualified:
+            alternatives = self.summary.import_alternatives.setdefault(local, [])
+            if previous not in alternatives:
+                alternatives.append(previous)
+        self.summary.imports[local] = qualified
 
     # ----------------------------------------------------------------- scopes
     def visit_ClassDef(self, node: cst.ClassDef) -> None:

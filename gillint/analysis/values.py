@@ -149,6 +149,7 @@ class ValueAnalysis:
     def _init_values(self) -> None:
         self._memo: Dict[tuple, List[Resolved]] = {}
         self._active: set = set()
+        self._following: set = set()  # imported containers being followed to their defining module
         self._depth = 0
         self._calls_by_name: Dict[str, List[Tuple[ModuleSummary, FunctionSummary, CallFact]]] = {}
         self._classes_by_base: Dict[str, List[Tuple[ModuleSummary, ClassSummary]]] = {}
@@ -292,6 +293,7 @@ class ValueAnalysis:
             found.extend(self.ref_values(module, None, ref) for ref in module.assigns[name])
         if name in module.imports:
             found.append(self.qualified(module.imports[name]))
+            found.extend(self.qualified(other) for other in module.import_alternatives.get(name, ()))
         if found:
             return _union(found)
         submodule = self.module("%s.%s" % (module.module, name)) if module.is_package else None  # type: ignore[attr-defined]
@@ -679,6 +681,10 @@ class ValueAnalysis:
                 found.append(_union(self.ref_values(module, scope, v) for v in scope.stores[raw]))
             if raw in scope.assigns:
                 found.extend(self.elements(module, scope, v) for v in scope.assigns[raw] if v.kind != "list")
+                klass = module.classes.get(scope.class_name) if scope.class_name else None
+                for attribute in {_element_of_attribute(v) for v in scope.assigns[raw]} - {None}:
+                    if klass is not None:
+                        found.extend(self._nested_stores(module, klass, attribute))
                 return found
             if raw in scope.params:
                 for caller_module, caller, argument, _ in self.arguments(module, scope, raw):
@@ -688,6 +694,30 @@ class ValueAnalysis:
         top = module.functions.get(ModuleSummary.MODULE_SCOPE)
         if top is not None and raw in top.stores:
             found.append(_union(self.ref_values(module, None, v) for v in top.stores[raw]))
+        if raw in module.imports and raw not in module.assigns:
+            # ``from .registry import LINTERS``: filled where it is defined (``LINTERS[name] = Linter()``)
+            defining, rest = self.split_module(module.imports[raw])  # type: ignore[attr-defined]
+            key = (defining.path if defining is not None else "", tuple(rest))
+            if defining is not None and defining is not module and len(rest) == 1 and key not in self._following:
+                self._following.add(key)  # re-exports can import each other in a circle
+                try:
+                    found.extend(self._stored(defining, None, rest[0]))
+                finally:
+                    self._following.discard(key)
+        return found
+
+    def _nested_stores(self, module: ModuleSummary, klass: ClassSummary, attribute: str) -> List[List[Resolved]]:
+        """Values put into the containers that ``self.<attribute>`` holds: ``dq = self.batches[key]``
+        then ``dq.append(batch)`` in any method of the class (a dict of queues, a list of lists)."""
+        found: List[List[Resolved]] = []
+        for owner, cls in [(module, klass)] + list(self.bases(module, klass)):
+            for qualname in cls.methods.values():
+                method = owner.functions.get(qualname)
+                if method is None:
+                    continue
+                for local, assigned in method.assigns.items():
+                    if local in method.stores and any(_element_of_attribute(v) == attribute for v in assigned):
+                        found.append(_union(self.ref_values(owner, method, v) for v in method.stores[local]))
         return found
 
     # ------------------------------------------------------------------ parameters
@@ -807,6 +837,19 @@ class ValueAnalysis:
                             (caller_module, self._scope(caller), call, 1 if match.bound else 0, forwarded))
                     break
         return built
+
+
+def _element_of_attribute(ref: Ref) -> Optional[str]:
+    """``x`` when ``ref`` takes one element out of ``self.x``: ``self.x[k]``, ``self.x.get(k)``,
+    ``self.x.setdefault(k, [])``."""
+    if ref.kind == "element" and ref.args and ref.args[0].kind == "name":
+        name = ref.args[0].raw
+    elif ref.kind == "call" and ref.raw.rsplit(".", 1)[-1] in ("get", "setdefault"):
+        name = ref.raw.rsplit(".", 1)[0]
+    else:
+        return None
+    head, _, rest = name.partition(".")
+    return rest if head == "self" and rest and "." not in rest else None
 
 
 def _may_see(caller: ModuleSummary, module: ModuleSummary) -> bool:

@@ -136,7 +136,7 @@ class IoBoundProcessPoolTask(Rule):
     or asyncio with an async client.
 
     ## Options
-    - `max-depth`: how many calls deep the target is followed (default 8).
+    - `max-depth`: how many calls deep the target is followed (default 12).
 
     ## References
     - [concurrent.futures.ThreadPoolExecutor](https://docs.python.org/3/library/concurrent.futures.html#threadpoolexecutor)

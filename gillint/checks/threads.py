@@ -79,7 +79,7 @@ class CpuBoundThreadTarget(_CpuOnThreads):
 
     ## Options
     - `min-iterations`: a loop over a literal range or collection is heavy from this many iterations (default 10000).
-    - `max-depth`: how many calls deep the target is followed (default 8).
+    - `max-depth`: how many calls deep the target is followed (default 12).
     - `target-version`: with `"3.13t"` or `"3.14t"` the finding says the code scales there and what to check.
 
     ## References
