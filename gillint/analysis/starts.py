@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Dict, FrozenSet, Iterator, List, Optional, Tuple
 
 from ..knowledge import ArgSpec, KnowledgeBase
-from .model import CallFact, FunctionSummary, ModuleSummary, Ref, Span
+from .model import CallFact, ClassSummary, FunctionSummary, ModuleSummary, Ref, Span
 from .project import Project, Resolved
-from .values import best
+from .values import BUILTIN_NAMES, best
 
 # A helper that hands its parameter to a worker is a start site at each of its call sites,
 # up to this many helpers deep (``run_all(fn)`` -> ``_submit(fn)`` -> ``pool.submit(fn)``).
@@ -154,7 +154,11 @@ class StartFinder:
                             site.gil_off = site.gil_off or call.gil_off
                             sites.extend(self.forwarded(site))
             sites.extend(self.subclasses(module))
-        return sites
+        # ``Process.__init__(self, target=self.run)`` in the subclass itself starts what the subclass's
+        # own site already reports: one finding, not two
+        runs = {id(s.target.function) for s in sites if s.family.endswith("-subclass") and s.target.function}
+        return [s for s in sites if s.family.endswith("-subclass") or not (
+            s.target.kind == "function" and id(s.target.function) in runs and s.function.class_name)]
 
     def forwarded(self, site: StartSite, depth: int = 0) -> List[StartSite]:
         """A site whose target is a parameter of the function it is in (``run_all(fn, xs)`` hands ``fn``
@@ -346,6 +350,38 @@ class StartFinder:
             else:
                 continue
             run = module.functions[klass.methods["run"]]
-            yield StartSite(module, run, api + " subclass", "thread-subclass" if worker == "thread" else "process-subclass",
-                            worker, run.name_span, "%s.run" % klass.name,
-                            Resolved("function", module, run, klass=klass))
+            target = Resolved("function", module, run, klass=klass)
+            family = "thread-subclass" if worker == "thread" else "process-subclass"
+            # A process is paid for where it is made (its object is pickled to the child under spawn, as
+            # a target is): a process subclass is reported where its instances are constructed, when
+            # they can be seen.  A thread subclass is reported at its ``run``, where the work that holds
+            # the GIL is.
+            made = list(self._constructions(module, klass, run)) if worker == "process" else []
+            for caller_module, caller, call in made:
+                yield StartSite(caller_module, caller, api + " subclass", family, worker, call.span,
+                                "%s.run" % klass.name, target)
+            if not made:
+                yield StartSite(module, run, api + " subclass", family, worker, run.name_span, "%s.run" % klass.name,
+                                target)
+
+    def _constructions(self, module: ModuleSummary, klass: ClassSummary, run: FunctionSummary
+                       ) -> Iterator[Tuple[ModuleSummary, FunctionSummary, CallFact]]:
+        """Calls in the checked modules that construct ``klass``, or a subclass that keeps its ``run``:
+        by the class's name, or through a local name that holds the class (``for cls in engines: cls()``)."""
+        names = {klass.name} | {sub.name for _, sub in self.project.subclasses(module, klass)}
+        for caller_module in self._reported:
+            for function in caller_module.functions.values():
+                for call in function.calls:
+                    last = call.raw.rsplit(".", 1)[-1]
+                    local = bool(call.raw) and "." not in call.raw and not (
+                        call.raw in caller_module.functions or call.raw in caller_module.classes
+                        or call.raw in caller_module.imports or call.raw in BUILTIN_NAMES)
+                    if last not in names and not local:
+                        continue
+                    for callee in self.project.callees(caller_module, self.scope(function), call):
+                        if callee.kind != "class" or callee.klass is None or callee.module is None:
+                            continue
+                        found = self.project.method(callee.module, callee.klass, "run")
+                        if found is not None and found[1] is run:
+                            yield caller_module, function, call
+                            break
