@@ -381,6 +381,16 @@ class ValueAnalysis:
         external = self.external_bases(module, klass)
         if external:
             return [Resolved("external", name="%s.%s" % (external[0], attribute))]
+        if instance and not attribute.startswith("__"):
+            # no such attribute, but the class computes missing ones: ``git.log`` is what
+            # ``Git.__getattr__`` returns (a proxy calling ``self._call_process("log", ...)``)
+            for owner, cls in classes:
+                if "__getattr__" in cls.methods:
+                    hook = owner.functions[cls.methods["__getattr__"]]
+                    computed = _known(_union(self.ref_values(owner, hook, r) for r in hook.returns))
+                    if computed:
+                        return computed
+                    break
         return [Resolved("unknown", name="%s has no attribute %s" % (klass.name, attribute))]
 
     def _own_member(self, module: ModuleSummary, klass: ClassSummary, attribute: str, instance: bool,
