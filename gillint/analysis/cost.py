@@ -71,6 +71,7 @@ SMALL_VALUE_NAMES = frozenset({
     "port", "host", "hostname", "netloc", "scheme", "name", "key", "prefix", "suffix", "ext", "extension", "tag",
     "label", "method", "version", "flag", "flags", "mode", "char", "ch", "sep", "delimiter", "encoding", "charset",
     "locale", "lang", "language", "unit", "currency", "code", "status", "level", "kind", "type", "typ",
+    "format", "fmt", "ascii",
 })
 # Opening and reading a local file: a brief wait, unlike the network or a child process.
 LOCAL_FILE_CALLS = frozenset({"open", "io.open", "os.open", "os.fdopen", "pathlib.Path.open",
@@ -247,6 +248,11 @@ class CostModel:
             steps = (step,) + inner.steps
             strength = inner.strength
             traits = inner.traits
+            if "per-element" in traits and _small_arguments(callee, call, inner.driver, resolved.kind == "class"):
+                # ``_is_ascii(charset)``, ``valid(port)``: the walk is over what this call gives it, one small
+                # value (a literal, a format, a port), not payload data
+                strength = min(strength, WEAK)
+                traits = traits - LOOP_TRAITS
             if sum(1 for s in steps if s.note.startswith("calls ")) > DIRECT_CALLS and "per-element" not in traits:
                 # work found many calls away is less surely on this path (error branches,
                 # configuration, library internals): it cannot outweigh I/O on its own,
@@ -758,6 +764,38 @@ def _argument_roots(call: CallFact) -> List[str]:
     if "." in call.raw:
         roots.append(call.raw.split(".", 1)[0])
     return roots
+
+
+def _small_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]], constructs: bool) -> bool:
+    """Every argument this call gives for the parameters the callee's work walks is one small value:
+    a literal, or a name such as ``charset``, ``bar_format`` or ``port`` (the receiver never is)."""
+    if driver is None or call.star_args:
+        return False
+    bound = bool(callee.class_name) and bool(callee.params) and callee.params[0] in ("self", "cls")
+    keywords = dict(call.keywords)
+    given: List[Ref] = []
+    for index, param in enumerate(callee.params):
+        if not derived_names(callee, [param]).intersection(driver):
+            continue
+        if bound and index == 0:
+            return False  # the loop walks the object's own state
+        position = index - 1 if bound and (constructs or "." in call.raw) else index
+        ref = keywords.get(param) or (
+            call.args[position] if 0 <= position < len(call.args) and position < callee.positional else None)
+        if ref is None:
+            return False  # the default value: not known to be small
+        given.append(ref)
+    return bool(given) and all(_small_value(ref) for ref in given)
+
+
+def _small_value(ref: Ref) -> bool:
+    if ref.kind == "other":
+        text = ref.text.strip()
+        return (bool(text) and text[0] in "'\"") or text.lstrip("-").replace(".", "", 1).isdigit() or text in ("True", "False")
+    if ref.kind != "name":
+        return False
+    word = _root_word(ref.raw)
+    return word in SMALL_VALUE_NAMES or word.rsplit("_", 1)[-1] in SMALL_VALUE_NAMES
 
 
 def _translate_driver(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]],

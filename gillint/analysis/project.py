@@ -10,7 +10,7 @@ of a project class, a known executor, or a name outside the project
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..knowledge import KnowledgeBase
 from .model import FunctionSummary, ModuleSummary, Ref
@@ -72,8 +72,9 @@ class Project(ValueAnalysis):
             return found
         relative = Path(*name.split("."))
         library = [] if self.library_modules >= MAX_LIBRARY_MODULES else self.library_roots
-        for root in list(self.roots) + library:
-            for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
+        for base in self._search_bases(name, library):
+            root = base[1]
+            for candidate in (base[0] / relative.with_suffix(".py"), base[0] / relative / "__init__.py"):
                 if self._is_file(candidate):
                     summary = self._loader(candidate)
                     if summary is not None:
@@ -85,12 +86,23 @@ class Project(ValueAnalysis):
         self._missing.add(name)
         return None
 
+    def _search_bases(self, name: str, library: List[Path]) -> Iterator[Tuple[Path, Path]]:
+        """(folder to look in, import root) for a module name.  A project root that is itself a
+        namespace package (PEP 420: ``llama_index/`` without ``__init__.py``, checked files named
+        ``core.x``) also answers ``llama_index.core.x`` from the folder above it."""
+        top = name.split(".", 1)[0]
+        for root in list(self.roots) + library:
+            yield root, root
+            if root.name == top and root in self.roots and not self._is_file(root / "__init__.py"):
+                yield root.parent, root
+
     def in_project(self, top: str) -> bool:
         """Whether a top-level module or package of this name is in the project's own roots."""
         found = self._project_tops.get(top)
         if found is None:
             found = self._project_tops[top] = any(
-                self._is_file(root / (top + ".py")) or self._is_file(root / top / "__init__.py") for root in self.roots)
+                self._is_file(root / (top + ".py")) or self._is_file(root / top / "__init__.py")
+                or (root.name == top and not self._is_file(root / "__init__.py")) for root in self.roots)
         return found
 
     def split_module(self, qualified: str) -> Tuple[Optional[ModuleSummary], List[str]]:
