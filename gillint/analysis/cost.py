@@ -227,8 +227,10 @@ class CostModel:
             callee_module, callee = target
             if any(d.rsplit(".", 1)[-1] in CACHING_DECORATORS for d in callee.decorators):
                 return LIGHT  # computed once and then looked up: not a cost of every call
-            if is_generator(callee):
-                return LIGHT  # calling it only makes a generator: the work is done where it is iterated
+            if is_generator(callee) and not (callee is function and callee_module is module):
+                # calling it only makes a generator: the work is done where it is iterated (a generator
+                # that calls itself, ``yield from walk(child)``, iterates what it makes: recursion)
+                return LIGHT
             if callee.is_async and function.is_async:
                 # awaiting another coroutine: its own work is reported there, and for this
                 # coroutine the call is a point where it may suspend
@@ -248,11 +250,7 @@ class CostModel:
             steps = (step,) + inner.steps
             strength = inner.strength
             traits = inner.traits
-            if "per-element" in traits and _small_arguments(callee, call, inner.driver, resolved.kind == "class"):
-                # ``_is_ascii(charset)``, ``valid(port)``: the walk is over what this call gives it, one small
-                # value (a literal, a format, a port), not payload data
-                strength = min(strength, WEAK)
-                traits = traits - LOOP_TRAITS
+            strength, traits = _as_given(callee, call, inner, resolved.kind == "class")
             if sum(1 for s in steps if s.note.startswith("calls ")) > DIRECT_CALLS and "per-element" not in traits:
                 # work found many calls away is less surely on this path (error branches,
                 # configuration, library internals): it cannot outweigh I/O on its own,
@@ -515,8 +513,10 @@ class CostModel:
                 if inner.kind in ("io", "cpu"):
                     step = EvidenceStep(function_label(module, function), "iterates %s" % target[1].name,
                                         location(module, loop.span))
-                    return Work(inner.kind, inner.strength, inner.traits, (step,) + inner.steps, inner.reason,
-                                inner.has_io)
+                    made = CallFact(ref.raw, ref.raw.rsplit(".", 1)[-1], len(ref.args), loop.span, None,
+                                    args=ref.args, keywords=ref.keywords)
+                    strength, traits = _as_given(target[1], made, inner, False)
+                    return Work(inner.kind, strength, traits, (step,) + inner.steps, inner.reason, inner.has_io)
         return None
 
     def _stream(self, module: ModuleSummary, function: FunctionSummary, loop: LoopFact) -> Optional[str]:
@@ -582,7 +582,15 @@ class CostModel:
             if effect.kind == "cpu" and call.rare:
                 continue  # work in an except handler is an error path: rare, not the thread's load
             if "recursion" in effect.traits and len(effect.steps) == 1:
-                if not self._recurses_again(module, function, call):
+                if _recurses_into_elements(function, call):
+                    # ``for key, value in obj.items(): out[key] = encode(value)``: the recursion visits every
+                    # element of the structure it is given (a JSON document, a notebook), element by element
+                    step = EvidenceStep(effect.steps[0].function, "recursive call on every element of %s" % _short(
+                        function.loops[call.loop].iter_text), effect.steps[0].location)
+                    effect = Work("cpu", STRONG, effect.traits | {"per-element", "walk"}, (step,),
+                                  "a recursive walk over every element of its input, in pure Python",
+                                  driver=frozenset(_IDENTIFIER.findall(function.loops[call.loop].iter_text)))
+                elif not self._recurses_again(module, function, call):
                     # one recursive call site walks a chain or a small structure (like a loop over
                     # links or children): weak.  Two or more (fib(n - 1) + fib(n - 2)) branch: strong.
                     effect = Work("cpu", WEAK, effect.traits | {"distant"}, effect.steps, effect.reason)
@@ -725,6 +733,20 @@ def _source_names(text: str) -> List[str]:
     return _IDENTIFIER.findall(match.group(1) if match else text)
 
 
+def _recurses_into_elements(function: FunctionSummary, call: CallFact) -> bool:
+    """The recursive call is made, in a loop over the function's own input, on the loop's element."""
+    if call.loop is None:
+        return False
+    loop = function.loops[call.loop]
+    params = [p for p in function.params if p not in ("self", "cls")]
+    if not loop.targets or not params:
+        return False
+    if not derived_names(function, params).intersection(_IDENTIFIER.findall(loop.iter_text)):
+        return False
+    element = derived_names(function, list(loop.targets))
+    return any(element.intersection(_IDENTIFIER.findall(arg.text)) for arg in call.args)
+
+
 def derived_names(function: FunctionSummary, roots: Sequence[str]) -> Set[str]:
     """``roots`` and the local names computed from them, or from those, ... (flow-insensitive, 3 rounds)."""
     derived = set(roots)
@@ -766,11 +788,28 @@ def _argument_roots(call: CallFact) -> List[str]:
     return roots
 
 
-def _small_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]], constructs: bool) -> bool:
-    """Every argument this call gives for the parameters the callee's work walks is one small value:
-    a literal, or a name such as ``charset``, ``bar_format`` or ``port`` (the receiver never is)."""
+def _as_given(callee: FunctionSummary, call: CallFact, inner: Work, constructs: bool) -> Tuple[int, FrozenSet[str]]:
+    """The strength and traits of the callee's work for what this call gives it."""
+    strength, traits = inner.strength, inner.traits
+    if "per-element" in traits and _small_arguments(callee, call, inner.driver, constructs):
+        # ``_is_ascii(charset)``, ``valid(port)``: the walk is over what this call gives it, one small
+        # value (a literal, a format, a port), not payload data
+        return min(strength, WEAK), traits - LOOP_TRAITS
+    if "walk" in traits:
+        # a recursive walk is as big as the structure it is given: a response's content, a
+        # document, a notebook; a type annotation, a schema or a settings tree is small
+        if _payload_arguments(callee, call, inner.driver, constructs):
+            return strength, traits - {"walk"}
+        return min(strength, WEAK), traits - {"walk", "per-element"}
+    return strength, traits
+
+
+def _driving_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]],
+                       constructs: bool) -> Optional[List[Ref]]:
+    """What this call gives for the parameters the callee's work walks (its driver), or None when that
+    is not known (the receiver's own state, a default value, ``*args``)."""
     if driver is None or call.star_args:
-        return False
+        return None
     bound = bool(callee.class_name) and bool(callee.params) and callee.params[0] in ("self", "cls")
     keywords = dict(call.keywords)
     given: List[Ref] = []
@@ -778,14 +817,31 @@ def _small_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[F
         if not derived_names(callee, [param]).intersection(driver):
             continue
         if bound and index == 0:
-            return False  # the loop walks the object's own state
+            return None  # the loop walks the object's own state
         position = index - 1 if bound and (constructs or "." in call.raw) else index
         ref = keywords.get(param) or (
             call.args[position] if 0 <= position < len(call.args) and position < callee.positional else None)
         if ref is None:
-            return False  # the default value: not known to be small
+            return None  # the default value
         given.append(ref)
-    return bool(given) and all(_small_value(ref) for ref in given)
+    return given or None
+
+
+def _small_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]], constructs: bool) -> bool:
+    """Every argument this call gives for the parameters the callee's work walks is one small value:
+    a literal, or a name such as ``charset``, ``bar_format`` or ``port``."""
+    given = _driving_arguments(callee, call, driver, constructs)
+    return given is not None and all(_small_value(ref) for ref in given)
+
+
+def _payload_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]], constructs: bool) -> bool:
+    """An argument this call gives for the parameters the callee walks is named as payload data
+    (``response_content``, ``body``, ``nb``'s ``document``...)."""
+    for ref in _driving_arguments(callee, call, driver, constructs) or ():
+        word = _root_word(ref.raw if ref.kind in ("name", "call") else ref.text)
+        if word in PAYLOAD_NAMES or word.rsplit("_", 1)[-1] in PAYLOAD_NAMES:
+            return True
+    return False
 
 
 def _small_value(ref: Ref) -> bool:
