@@ -408,6 +408,11 @@ class ValueAnalysis:
                     and value.raw in init.params and value.raw not in init.assigns):
                 found.append(self._constructed(init, value.raw, ctor, module))
                 continue
+            if instance and not assigned.scope and value.kind == "call" and value.args:
+                typed = self._trait_instances(module, value)
+                if typed:
+                    found.append(typed)
+                    continue
             found.append(self.ref_values(module, scope, value))
         if attribute in klass.fields:
             if ctor is not None and init is None:
@@ -417,6 +422,25 @@ class ValueAnalysis:
                     return _union(found)
             found.append(self.field_values(module, klass, attribute))
         return _union(found)
+
+    def _trait_instances(self, module: ModuleSummary, value: Ref) -> List[Resolved]:
+        """``notary = Instance(sign.NotebookNotary)`` in a class body (traitlets): on an instance, the
+        attribute holds an instance of that class, not the descriptor."""
+        factories = [_qualified_name(v) for v in self.values(module, None, value.raw)]
+        if not any(name in TRAIT_INSTANCE_FACTORIES for name in factories):
+            return []
+        klass_ref = value.args[0]
+        if klass_ref.kind == "other" and klass_ref.text[:1] in ("'", '"'):
+            classes = self.qualified(klass_ref.text.strip("'\""))
+        else:
+            classes = self.ref_values(module, None, klass_ref)
+        made = []
+        for found in classes:
+            if found.kind == "class" and found.klass is not None:
+                made.append(Resolved("instance", found.module, klass=found.klass))
+            elif found.kind == "external":
+                made.append(Resolved("external-instance", name=found.name))
+        return made
 
     def _constructed(self, init: FunctionSummary, param: str, ctor: tuple, module: ModuleSummary) -> List[Resolved]:
         """What one constructor call passes for ``param`` of ``__init__`` (or its default)."""
@@ -847,6 +871,16 @@ class ValueAnalysis:
                             (caller_module, self._scope(caller), call, 1 if match.bound else 0, forwarded))
                     break
         return built
+
+
+# Class-body descriptors whose value, read from an instance, is an instance of their first argument.
+TRAIT_INSTANCE_FACTORIES = frozenset({"traitlets.Instance", "traitlets.traitlets.Instance"})
+
+
+def _qualified_name(value: Resolved) -> str:
+    if value.kind == "class" and value.klass is not None and value.module is not None:
+        return "%s.%s" % (value.module.module, value.klass.name)
+    return value.name if value.kind == "external" else ""
 
 
 def _element_of_attribute(ref: Ref) -> Optional[str]:
