@@ -76,6 +76,11 @@ SMALL_VALUE_NAMES = frozenset({
 # Opening and reading a local file: a brief wait, unlike the network or a child process.
 LOCAL_FILE_CALLS = frozenset({"open", "io.open", "os.open", "os.fdopen", "pathlib.Path.open",
                               "pathlib.Path.read_text", "pathlib.Path.read_bytes"})
+# Modules whose I/O is brief: local files, the console, logs, a local database.  Any other I/O the
+# knowledge base names (the network, child processes, queues, sleeps) is a long wait.
+BRIEF_IO_MODULES = frozenset({"open", "print", "input", "io", "os", "pathlib", "shutil", "tempfile", "glob", "sys",
+                              "logging", "zipfile", "tarfile", "gzip", "bz2", "lzma", "csv", "json", "pickle",
+                              "shelve", "dbm", "sqlite3", "fcntl", "mmap", "filecmp", "codecs", "fileinput"})
 # Waits that pace a loop rather than feed it data.
 PACING_CALLS = frozenset({"sleep", "wait", "wait_for", "Event.wait"})
 # Values of one callee weighed per call (a name rarely holds more distinct callables).
@@ -378,6 +383,8 @@ class CostModel:
             traits |= {"pace"}  # a sleep or a timed wait: the loop around it is periodic
         if effect == "io" and name in LOCAL_FILE_CALLS:
             traits |= {"local-file"}
+        if effect == "io" and not name.startswith(".") and name.split(".", 1)[0] not in BRIEF_IO_MODULES:
+            traits |= {"long-wait"}  # the network, a child process, a queue, a sleep: not a guess from a method name
         return Work(effect, WEAK if effect == "cpu" else 0, traits, (step,), "%s (%s)" % (note, reason), effect == "io")
 
     # ---------------------------------------------------------------- loops
@@ -457,7 +464,7 @@ class CostModel:
             steps = best.steps if has_io and not product and best.steps else (step,) + best.steps
             return Work("cpu", strength, traits, steps, best.reason, has_io or best.has_io, driver)
         if has_io:
-            return Work("io", 0, frozenset({"io"}), state.io[0].steps, state.io[0].reason, True)
+            return _waiting(state.io, ())
         if state.gil_calls and large:
             # a GIL-holding call per item of a data loop is O(n) like any data loop: weak, unless the
             # loop is nested in another data loop or its size is known to be large
@@ -686,13 +693,16 @@ class CostModel:
 
 def _waiting(io: Sequence[Work], cpu: Sequence[Work]) -> Work:
     """I/O-bound work, the first of ``io`` as its evidence.  It is "mixed" when the CPU work beside it
-    (too little to outweigh the waits) is still why the code would go to a process: work on what a
-    local file gave (read it, then parse it), where the reading is brief.  Beside a real wait (the
-    network, a child process, a queue, a sleep) weak CPU work does not make it so."""
+    (too little to outweigh the waits) may still be why the code would go to a process: work on what a
+    local file gave (read it, then parse it), where the reading is brief, or waits only guessed from
+    a method's name.  Beside a long wait the knowledge base names (the network, a child process, a
+    queue, a sleep) weak CPU work does not make it so."""
     first = io[0]
     local = all("local-file" in w.traits for w in io if w.kind == "io")
-    mixed = any("mixed" in w.traits for w in io) or (bool(cpu) and local)
-    traits = {"io"} | ({"mixed"} if mixed else set()) | ({"local-file"} if local else set())
+    long = any("long-wait" in w.traits for w in io)
+    mixed = not long and (bool(cpu) or any("mixed" in w.traits for w in io))
+    traits = {"io"} | ({"mixed"} if mixed else set()) | ({"local-file"} if local else set()) | (
+        {"long-wait"} if long else set())
     return Work("io", 0, frozenset(traits), first.steps, first.reason, True)
 
 

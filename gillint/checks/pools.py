@@ -110,9 +110,9 @@ class IoBoundProcessPoolTask(Rule):
     ## What it does
     Finds I/O-bound work — network calls, file reads, database queries, sleeps — sent to
     a process pool (`ProcessPoolExecutor`, `multiprocessing.Pool`, `multiprocessing.Process`,
-    `run_in_executor` with a process pool). A little CPU work beside real waits (parsing what
-    a request returned, formatting a record before a database write) does not make the work
-    CPU-bound; CPU work on what a brief local file read gave does, and is not reported. A
+    `run_in_executor` with a process pool). A little CPU work beside long waits (parsing what
+    a request returned, formatting a record between sleeps) does not make the work CPU-bound;
+    CPU work on what a brief local file read gave does, and is not reported. A
     `multiprocessing.Process` subclass is reported where its instances are made, or at its
     `run` when the checked code makes none.
 
