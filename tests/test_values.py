@@ -300,3 +300,29 @@ def test_methods_resolve_in_c3_order_and_broken_hierarchies_terminate(tmp_path: 
         "Manager", "AsyncMixin", "Mixin"]
     assert list(project.bases(module, module.classes["Loop"])) == []
     assert {k.qualname for _, k in project.bases(module, module.classes["Odd"])} == {"Mixin", "AsyncMixin"}
+
+
+def test_a_built_accelerator_wins_over_its_pure_python_fallback(tmp_path: Path) -> None:
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    from gillint.config import Config
+    from gillint.engine import lint_paths
+
+    files = {
+        "pkg/__init__.py": "try:\n    from ._speedups import checksum\nexcept ImportError:\n"
+                           "    from ._pure import checksum\n",
+        "pkg/_pure.py": "def checksum(data):\n    crc = 0\n    for byte in data:\n"
+                        "        crc = (crc * 31 + byte) & 0xFFFFFFFF\n    return crc\n",
+        "app.py": "import threading\nfrom pkg import checksum\n\n"
+                  "def work(payload):\n    return checksum(payload)\n\n"
+                  "threading.Thread(target=work, args=(b'x',)).start()\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    config = Config(follow_libraries=False)
+    # not built (a source checkout): the fallback is what runs, and it is CPU work
+    assert [d.code for d in lint_paths([tmp_path / "app.py"], config).diagnostics] == ["GIL101"]
+    # built: the extension runs, and what it does is the knowledge base's to say
+    (tmp_path / "pkg" / ("_speedups" + EXTENSION_SUFFIXES[0])).write_bytes(b"\x7fELF")
+    assert lint_paths([tmp_path / "app.py"], config).diagnostics == []

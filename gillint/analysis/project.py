@@ -9,6 +9,7 @@ of a project class, a known executor, or a name outside the project
 
 from __future__ import annotations
 
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -85,6 +86,20 @@ class Project(ValueAnalysis):
                         return summary
         self._missing.add(name)
         return None
+
+    def compiled(self, qualified: str) -> bool:
+        """Whether ``pkg.mod.Name`` (or ``pkg.mod``) comes from a compiled extension module found in the
+        project's or the libraries' folders (``pkg/mod.cpython-311-x86_64-linux-gnu.so``)."""
+        parts = qualified.split(".")
+        for cut in (len(parts) - 1, len(parts)):
+            if cut < 1:
+                continue
+            relative = Path(*parts[:cut])
+            for root in list(self.roots) + self.library_roots:
+                for suffix in EXTENSION_SUFFIXES:
+                    if self._is_file(root / relative.parent / (relative.name + suffix)):
+                        return True
+        return False
 
     def _search_bases(self, name: str, library: List[Path]) -> Iterator[Tuple[Path, Path]]:
         """(folder to look in, import root) for a module name.  A project root that is itself a

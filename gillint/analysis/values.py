@@ -292,8 +292,13 @@ class ValueAnalysis:
         if name in module.assigns:
             found.extend(self.ref_values(module, None, ref) for ref in module.assigns[name])
         if name in module.imports:
-            found.append(self.qualified(module.imports[name]))
-            found.extend(self.qualified(other) for other in module.import_alternatives.get(name, ()))
+            bindings = [module.imports[name]] + list(module.import_alternatives.get(name, ()))
+            compiled = [b for b in bindings if self.compiled(b)] if len(bindings) > 1 else []  # type: ignore[attr-defined]
+            if compiled:
+                # ``try: from ._speedups import X`` / ``except ImportError: from ._pure import X`` with the
+                # accelerator built: the pure-Python fallback is not what runs
+                return [Resolved("external", name=compiled[0])]
+            found.extend(self.qualified(binding) for binding in bindings)
         if found:
             return _union(found)
         submodule = self.module("%s.%s" % (module.module, name)) if module.is_package else None  # type: ignore[attr-defined]
