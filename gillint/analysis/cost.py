@@ -660,12 +660,13 @@ class CostModel:
         has_io = bool(top.io) or function.awaits > 0 or any(
             (w.kind == "io" or w.has_io) for i, w in enumerate(loop_work) if loops[i].parent is None
         )
-        if (has_io and top.io and function.awaits == 0 and all("local-file" in w.traits for w in top.io)
+        if (has_io and top.io and function.awaits == 0 and not any("long-wait" in w.traits for w in top.io)
                 and not any((w.kind == "io" or w.has_io) for i, w in enumerate(loop_work) if loops[i].parent is None)
                 and any("heavy-call" in w.traits for w in candidates)):
             # read a file, then hand its whole content to a library call known to run long over it
-            # (``chardet.detect_all(f.read())``): opening and reading a local file is brief next to
-            # that call, so the function is as CPU-bound as the call
+            # (``chardet.detect_all(f.read())``, ``PBKDF2(passphrase, salt, 64, count, prf)``): brief
+            # local I/O, or a wait only guessed from a method's name, is short next to that call, so
+            # the function is as CPU-bound as the call
             has_io = False
         strong = [w for w in candidates if w.strength >= STRONG]
         if strong:
@@ -673,7 +674,8 @@ class CostModel:
             return Work("cpu", STRONG, best.traits | ({"io"} if has_io else frozenset()), best.steps, best.reason, has_io,
                         best.driver)
         if candidates and not has_io:
-            best = candidates[0]
+            # the evidence is the heaviest of the weak kind: a call known to run long, then work that scales
+            best = max(candidates, key=lambda w: ("heavy-call" in w.traits, w.holds_threads_back))
             return Work("cpu", WEAK, best.traits, best.steps, best.reason, driver=best.driver)
         if has_io and dispatches:
             # a worker loop that waits for jobs and runs whatever callable each job names: what it
