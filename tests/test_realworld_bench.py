@@ -272,3 +272,30 @@ def test_a_failed_dependency_install_says_why_and_leaves_nothing(tmp_path, monke
         fetch.ensure_deps(package, tmp_path / "work", locks=tmp_path / "locks")
     assert not fetch.deps_dir(package, tmp_path / "work").exists()
     assert not (tmp_path / "locks").exists()
+
+
+# ----------------------------------------------------------------------------- hand-judged precision
+
+def test_hand_judged_precision_counts_cases_and_verdicts_and_lists_the_rest(tmp_path):
+    import judged
+
+    verdicts = tmp_path / "v.tsv"
+    verdicts.write_text("package\tplace\tcode\tverdict\treason\n"
+                        "alpha\ta/m.py:3\tGIL101\tTRUE\tloops over rows\n"
+                        "alpha\ta/m.py:9\tGIL301\tFALSE\ta handful of items\n", encoding="utf-8")
+    finding = lambda package, line, code: {"package": package, "path": "a/m.py", "line": line, "code": code,  # noqa: E731
+                                           "message": "m"}
+    results = {
+        "packages": [{"name": "beta"}, {"name": "Alpha"}, {"name": "alpha"}, {"name": "zeta"}],
+        "true_positives": [{"finding": finding("alpha", 1, "GIL101")}, {"finding": finding("zeta", 1, "GIL101")}],
+        "false_positives": [{"finding": finding("beta", 2, "GIL102")}],
+        "unlabelled": [finding("alpha", 3, "GIL101"), finding("alpha", 9, "GIL301"), finding("alpha", 9, "GIL302")],
+    }
+    outcome = judged.judge(results, judged.load_verdicts(verdicts), packages=3)
+    assert outcome["packages"] == ["Alpha", "alpha", "beta"]  # alphabetical, case aside; zeta is past the cut
+    assert (outcome["true"], outcome["false"]) == (2, 2)
+    assert [(u["line"], u["code"]) for u in outcome["unjudged"]] == [(9, "GIL302")]
+    assert outcome["precision"] == 0.5
+    verdicts.write_text("package\tplace\tcode\tverdict\treason\nalpha\ta/m.py:3\tGIL101\tmaybe\tx\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="verdict must be TRUE or FALSE"):
+        judged.load_verdicts(verdicts)
