@@ -71,7 +71,13 @@ SMALL_VALUE_NAMES = frozenset({
     "port", "host", "hostname", "netloc", "scheme", "name", "key", "prefix", "suffix", "ext", "extension", "tag",
     "label", "method", "version", "flag", "flags", "mode", "char", "ch", "sep", "delimiter", "encoding", "charset",
     "locale", "lang", "language", "unit", "currency", "code", "status", "level", "kind", "type", "typ",
-    "format", "fmt", "ascii",
+    "format", "fmt", "ascii", "url", "uri", "href", "path", "filename", "email", "address",
+})
+# Names of a whole structured document: a recursive walk over one of them visits a great deal.  ``data``
+# is not one: code names every small dict it is given ``data`` (an event, one message's fields).
+WALKED_PAYLOAD_NAMES = frozenset({
+    "content", "contents", "body", "payload", "document", "documents", "doc", "docs", "json", "yaml", "records",
+    "rows", "corpus", "notebook", "nb",
 })
 # Opening and reading a local file: a brief wait, unlike the network or a child process.
 LOCAL_FILE_CALLS = frozenset({"open", "io.open", "os.open", "os.fdopen", "pathlib.Path.open",
@@ -820,7 +826,7 @@ def _driving_arguments(callee: FunctionSummary, call: CallFact, driver: Optional
                        constructs: bool) -> Optional[List[Ref]]:
     """What this call gives for the parameters the callee's work walks (its driver), or None when that
     is not known (the receiver's own state, a default value, ``*args``)."""
-    if driver is None or call.star_args:
+    if driver is None:
         return None
     bound = bool(callee.class_name) and bool(callee.params) and callee.params[0] in ("self", "cls")
     keywords = dict(call.keywords)
@@ -834,7 +840,7 @@ def _driving_arguments(callee: FunctionSummary, call: CallFact, driver: Optional
         ref = keywords.get(param) or (
             call.args[position] if 0 <= position < len(call.args) and position < callee.positional else None)
         if ref is None:
-            return None  # the default value
+            return None  # the default value, or something ``*args``/``**kwargs`` hold
         given.append(ref)
     return given or None
 
@@ -847,11 +853,11 @@ def _small_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[F
 
 
 def _payload_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]], constructs: bool) -> bool:
-    """An argument this call gives for the parameters the callee walks is named as payload data
-    (``response_content``, ``body``, ``nb``'s ``document``...)."""
+    """An argument this call gives for the parameters the callee walks is named as a whole document
+    (``response_content``, ``body``, ``notebook``)."""
     for ref in _driving_arguments(callee, call, driver, constructs) or ():
         word = _root_word(ref.raw if ref.kind in ("name", "call") else ref.text)
-        if word in PAYLOAD_NAMES or word.rsplit("_", 1)[-1] in PAYLOAD_NAMES:
+        if word in WALKED_PAYLOAD_NAMES or word.rsplit("_", 1)[-1] in WALKED_PAYLOAD_NAMES:
             return True
     return False
 

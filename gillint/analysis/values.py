@@ -293,7 +293,7 @@ class ValueAnalysis:
             found.extend(self.ref_values(module, None, ref) for ref in module.assigns[name])
         if name in module.imports:
             bindings = [module.imports[name]] + list(module.import_alternatives.get(name, ()))
-            compiled = [b for b in bindings if self.compiled(b)] if len(bindings) > 1 else []  # type: ignore[attr-defined]
+            compiled = [b for b in bindings if self._accelerated(b)] if len(bindings) > 1 else []
             if compiled:
                 # ``try: from ._speedups import X`` / ``except ImportError: from ._pure import X`` with the
                 # accelerator built: the pure-Python fallback is not what runs
@@ -313,6 +313,16 @@ class ValueAnalysis:
         if name in BUILTIN_NAMES:
             return [Resolved("external", name=name)]
         return [Resolved("unknown", name="%s is not defined in %s" % (name, module.module))]
+
+    def _accelerated(self, qualified: str) -> bool:
+        """A compiled extension module, or a Python module that imports its work from one
+        (``google_crc32c.cext``, a thin wrapper around ``google_crc32c._crc32c``)."""
+        if self.compiled(qualified):  # type: ignore[attr-defined]
+            return True
+        module, rest = self.split_module(qualified)  # type: ignore[attr-defined]
+        if module is None or len(rest) > 1:
+            return False
+        return any(self.compiled(target) for target in module.imports.values())  # type: ignore[attr-defined]
 
     def qualified(self, qualified: str) -> List[Resolved]:
         """A fully qualified name: a project symbol if a project module holds it, else external."""
