@@ -73,6 +73,9 @@ SMALL_VALUE_NAMES = frozenset({
     "locale", "lang", "language", "unit", "currency", "code", "status", "level", "kind", "type", "typ",
     "format", "fmt", "ascii", "url", "uri", "href", "path", "filename", "email", "address",
 })
+# Calls that decode a whole document into Python objects: what they return is walked as a document.
+DECODING_CALLS = frozenset({"loads", "load", "safe_load", "full_load", "parse", "parse_raw", "json", "decode",
+                            "fromstring", "unpackb", "from_json"})
 # Names of a whole structured document: a recursive walk over one of them visits a great deal.  ``data``
 # is not one: code names every small dict it is given ``data`` (an event, one message's fields).
 WALKED_PAYLOAD_NAMES = frozenset({
@@ -261,7 +264,7 @@ class CostModel:
             steps = (step,) + inner.steps
             strength = inner.strength
             traits = inner.traits
-            strength, traits = _as_given(callee, call, inner, resolved.kind == "class")
+            strength, traits = _as_given(function, callee, call, inner, resolved.kind == "class")
             if sum(1 for s in steps if s.note.startswith("calls ")) > DIRECT_CALLS and "per-element" not in traits:
                 # work found many calls away is less surely on this path (error branches,
                 # configuration, library internals): it cannot outweigh I/O on its own,
@@ -528,7 +531,7 @@ class CostModel:
                                         location(module, loop.span))
                     made = CallFact(ref.raw, ref.raw.rsplit(".", 1)[-1], len(ref.args), loop.span, None,
                                     args=ref.args, keywords=ref.keywords)
-                    strength, traits = _as_given(target[1], made, inner, False)
+                    strength, traits = _as_given(function, target[1], made, inner, False)
                     return Work(inner.kind, strength, traits, (step,) + inner.steps, inner.reason, inner.has_io)
         return None
 
@@ -806,7 +809,8 @@ def _argument_roots(call: CallFact) -> List[str]:
     return roots
 
 
-def _as_given(callee: FunctionSummary, call: CallFact, inner: Work, constructs: bool) -> Tuple[int, FrozenSet[str]]:
+def _as_given(caller: FunctionSummary, callee: FunctionSummary, call: CallFact, inner: Work,
+              constructs: bool) -> Tuple[int, FrozenSet[str]]:
     """The strength and traits of the callee's work for what this call gives it."""
     strength, traits = inner.strength, inner.traits
     if "per-element" in traits and _small_arguments(callee, call, inner.driver, constructs):
@@ -816,7 +820,7 @@ def _as_given(callee: FunctionSummary, call: CallFact, inner: Work, constructs: 
     if "walk" in traits:
         # a recursive walk is as big as the structure it is given: a response's content, a
         # document, a notebook; a type annotation, a schema or a settings tree is small
-        if _payload_arguments(callee, call, inner.driver, constructs):
+        if _payload_arguments(caller, callee, call, inner.driver, constructs):
             return strength, traits - {"walk"}
         return min(strength, WEAK), traits - {"walk", "per-element"}
     return strength, traits
@@ -852,12 +856,19 @@ def _small_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[F
     return given is not None and all(_small_value(ref) for ref in given)
 
 
-def _payload_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]], constructs: bool) -> bool:
-    """An argument this call gives for the parameters the callee walks is named as a whole document
-    (``response_content``, ``body``, ``notebook``)."""
+def _payload_arguments(caller: FunctionSummary, callee: FunctionSummary, call: CallFact,
+                       driver: Optional[FrozenSet[str]], constructs: bool) -> bool:
+    """An argument this call gives for the parameters the callee walks is a whole document: named as
+    one (``response_content``, ``body``, ``notebook``), or decoded from one just before (``data =
+    json.loads(response.data)``)."""
     for ref in _driving_arguments(callee, call, driver, constructs) or ():
         word = _root_word(ref.raw if ref.kind in ("name", "call") else ref.text)
         if word in WALKED_PAYLOAD_NAMES or word.rsplit("_", 1)[-1] in WALKED_PAYLOAD_NAMES:
+            return True
+        decoded = ref.kind == "name" and any(
+            value.kind == "call" and value.raw.rsplit(".", 1)[-1] in DECODING_CALLS
+            for value in caller.assigns.get(ref.raw, ()))
+        if decoded or (ref.kind == "call" and ref.raw.rsplit(".", 1)[-1] in DECODING_CALLS):
             return True
     return False
 
