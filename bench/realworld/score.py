@@ -202,9 +202,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.no_write:
         (args.out / "results.json").write_text(json.dumps(document, indent=2) + "\n")
         md = ["# Real-world benchmark results", "",
-              "%s, %d packages, %d cases (%d positive, %d clean). Rerun: `python bench/realworld/score.py`." % (
-                  gillint_version or "gillint", len(per_package), len(scored_cases),
-                  document["positive_cases"], document["clean_cases"]), ""]
+              "%s, %d packages (%d checked with their pinned dependencies installed), %d cases (%d positive, "
+              "%d clean). Rerun: `python bench/realworld/score.py`." % (
+                  gillint_version or "gillint", len(per_package), sum(1 for p in per_package if p["dependencies"]),
+                  len(scored_cases), document["positive_cases"], document["clean_cases"]), ""]
         md += table + [""]
         md += ["| package | cases | positive | findings | TP | FP | FN | seconds |",
                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
