@@ -849,7 +849,8 @@ def _driving_arguments(callee: FunctionSummary, call: CallFact, driver: Optional
     return given or None
 
 
-def _small_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]], constructs: bool) -> bool:
+def _small_arguments(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]],
+                     constructs: bool) -> bool:
     """Every argument this call gives for the parameters the callee's work walks is one small value:
     a literal, or a name such as ``charset``, ``bar_format`` or ``port``."""
     given = _driving_arguments(callee, call, driver, constructs)
@@ -876,7 +877,8 @@ def _payload_arguments(caller: FunctionSummary, callee: FunctionSummary, call: C
 def _small_value(ref: Ref) -> bool:
     if ref.kind == "other":
         text = ref.text.strip()
-        return (bool(text) and text[0] in "'\"") or text.lstrip("-").replace(".", "", 1).isdigit() or text in ("True", "False")
+        number = text.lstrip("-").replace(".", "", 1).isdigit()
+        return (bool(text) and text[0] in "'\"") or number or text in ("True", "False")
     if ref.kind != "name":
         return False
     word = _root_word(ref.raw)
