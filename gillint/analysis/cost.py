@@ -832,17 +832,14 @@ def _driving_arguments(callee: FunctionSummary, call: CallFact, driver: Optional
     is not known (the receiver's own state, a default value, ``*args``)."""
     if driver is None:
         return None
-    bound = bool(callee.class_name) and bool(callee.params) and callee.params[0] in ("self", "cls")
-    keywords = dict(call.keywords)
+    bound = _bound(callee)
     given: List[Ref] = []
     for index, param in enumerate(callee.params):
         if not derived_names(callee, [param]).intersection(driver):
             continue
         if bound and index == 0:
             return None  # the loop walks the object's own state
-        position = index - 1 if bound and (constructs or "." in call.raw) else index
-        ref = keywords.get(param) or (
-            call.args[position] if 0 <= position < len(call.args) and position < callee.positional else None)
+        ref = _argument_given(callee, call, index, param, bound, constructs)
         if ref is None:
             return None  # the default value, or something ``*args``/``**kwargs`` hold
         given.append(ref)
@@ -885,13 +882,25 @@ def _small_value(ref: Ref) -> bool:
     return word in SMALL_VALUE_NAMES or word.rsplit("_", 1)[-1] in SMALL_VALUE_NAMES
 
 
+def _bound(callee: FunctionSummary) -> bool:
+    """A method whose first parameter is the receiver (``self``, ``cls``)."""
+    return bool(callee.class_name) and bool(callee.params) and callee.params[0] in ("self", "cls")
+
+
+def _argument_given(callee: FunctionSummary, call: CallFact, index: int, param: str, bound: bool,
+                    constructs: bool) -> Optional[Ref]:
+    """What ``call`` passes for the callee's parameter number ``index`` (by keyword or position), or None."""
+    position = index - 1 if bound and (constructs or "." in call.raw) else index
+    return dict(call.keywords).get(param) or (
+        call.args[position] if 0 <= position < len(call.args) and position < callee.positional else None)
+
+
 def _translate_driver(callee: FunctionSummary, call: CallFact, driver: Optional[FrozenSet[str]],
                       constructs: bool) -> Optional[FrozenSet[str]]:
     """The callee's driver in the caller's names: the arguments given for the parameters it comes from."""
     if driver is None:
         return None
-    bound = bool(callee.class_name) and bool(callee.params) and callee.params[0] in ("self", "cls")
-    keywords = dict(call.keywords)
+    bound = _bound(callee)
     roots: Set[str] = set()
     for index, param in enumerate(callee.params):
         if bound and index == 0:
@@ -902,8 +911,7 @@ def _translate_driver(callee: FunctionSummary, call: CallFact, driver: Optional[
             continue
         if not derived_names(callee, [param]).intersection(driver):
             continue
-        position = index - 1 if bound and (constructs or "." in call.raw) else index
-        ref = keywords.get(param) or (call.args[position] if 0 <= position < len(call.args) and position < callee.positional else None)
+        ref = _argument_given(callee, call, index, param, bound, constructs)
         if ref is None:
             if call.star_args:
                 return None
