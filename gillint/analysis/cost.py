@@ -939,7 +939,12 @@ def _structural(loop: LoopFact) -> bool:
             return False
         if ref.kind == "call" and ref.raw in ("sorted", "list", "tuple", "set", "reversed", "enumerate") and ref.args:
             ref = ref.args[0]
-        elif ref.kind == "call" and ref.raw.rsplit(".", 1)[-1] in ("items", "keys", "values") and "." in ref.raw:
+        elif ref.kind == "call" and ref.raw == "zip" and ref.args:
+            # ``zip(self._fields, values)`` stops at its shortest argument: structural if any one is
+            return any(_structural(replace(loop, iter_ref=arg)) for arg in ref.args)
+        elif ref.kind == "call" and ref.raw.rsplit(".", 1)[-1] in ("items", "keys", "values", "split", "splitlines") \
+                and "." in ref.raw:
+            # ``headers.items()``; ``custom_headers_env.split("\n")``: the pieces of one setting
             ref = Ref("name", ref.raw.rsplit(".", 1)[0])
         elif ref.kind == "element" and ref.args:
             ref = ref.args[0]  # components[1:]
@@ -947,7 +952,9 @@ def _structural(loop: LoopFact) -> bool:
             break
     if ref is None or ref.kind not in ("name", "member"):
         return False
-    return ref.raw.rsplit(".", 1)[-1].lstrip("_").lower() in STRUCTURE_NAMES
+    # ``self.meta_fields_to_embed``, ``_source_id_meta_fields``: a name that says it holds fields or options
+    words = ref.raw.rsplit(".", 1)[-1].lower().split("_")
+    return any(word in STRUCTURE_NAMES for word in words)
 
 
 def _given_payload(call: CallFact) -> bool:

@@ -62,11 +62,23 @@ class StartSite:
     targets: Tuple[Resolved, ...] = ()  # every value the target can hold (``target`` is the most specific)
     via: str = ""  # "helper(fn)": the callable reaches the worker through this function's parameter
     gil_off: bool = False  # started in a branch that runs only when the GIL is disabled
+    single: bool = False  # handed to an executor of one worker, every executor it can be
 
     @property
     def parallel_threads(self) -> bool:
         """Threads started where the code has checked that the GIL is off: they run in parallel."""
         return self.gil_off and self.worker == "thread"
+
+    @property
+    def serial_thread(self) -> bool:
+        """A pool of one thread: its tasks run one after another by the code's own choice, so no task waits
+        for the GIL held by another task, and the event loop shares it with one worker, not with many."""
+        return self.single and self.worker == "thread"
+
+    @property
+    def quiet(self) -> bool:
+        """Threads that do not compete for the GIL: started where it is off, or a pool of one."""
+        return self.parallel_threads or self.serial_thread
 
 
 def _argument(call: CallFact, spec: Optional[ArgSpec], shift: int = 0) -> Optional[Ref]:
@@ -180,6 +192,7 @@ class StartFinder:
             derived.executor_api, derived.method = site.executor_api, site.method
             derived.via = "%s(%s)" % (function.name, ref.raw)
             derived.gil_off = site.gil_off or call.gil_off
+            derived.single = site.single
             found.extend(self.forwarded(derived, depth + 1))
         return found or [site]
 
@@ -216,11 +229,12 @@ class StartFinder:
                 target = Resolved("function", module, function)
                 derived = StartSite(module, function, site.api, site.family, site.worker, function.name_span,
                                     function.qualname, target, targets=(target,), executor_api=site.executor_api,
-                                    method=site.method, via="@%s" % decorator.name, gil_off=site.gil_off)
+                                    method=site.method, via="@%s" % decorator.name, gil_off=site.gil_off,
+                                    single=site.single)
                 found.append(derived)
         wrapped = StartSite(site.module, decorator, site.api, site.family, site.worker, site.span, param,
                             site.target, site.args_source, site.kwargs_source, site.executor_api, site.method,
-                            Ref("name", param, text=param), site.targets, site.via, site.gil_off)
+                            Ref("name", param, text=param), site.targets, site.via, site.gil_off, site.single)
         explicit = self.forwarded(wrapped, depth + 1)
         found.extend(s for s in explicit if s is not wrapped)
         return found
@@ -251,6 +265,7 @@ class StartFinder:
             key = (site.api, site.worker)
             if key in sites:  # runs without the GIL only if every such executor was made so
                 sites[key].gil_off = sites[key].gil_off and site.gil_off
+                sites[key].single = sites[key].single and site.single
             else:
                 sites[key] = site
         return list(sites.values())
@@ -306,18 +321,21 @@ class StartFinder:
             site.executor_api = entry.api
             site.method = callee.name
             site.gil_off = callee.gil_off
+            site.single = callee.single
             return site
         return None
 
     def _run_in_executor(self, module: ModuleSummary, function: FunctionSummary, call: CallFact) -> List[StartSite]:
         executor_ref = call.args[0]
         choices: Dict[str, str] = {}  # worker -> api
+        single: Dict[str, bool] = {}  # worker -> every executor of that kind has one worker
         if executor_ref.is_none:
             choices[self.default_executor_worker] = "loop.run_in_executor(None)"
         else:
             for found in self.project.ref_values(module, self.scope(function), executor_ref):
                 if found.kind == "instance" and found.executor is not None:
                     choices.setdefault(found.executor.worker, "loop.run_in_executor(%s)" % found.executor.name)
+                    single[found.executor.worker] = single.get(found.executor.worker, True) and found.single
                 elif not found.is_unknown and found.kind == "sequence":
                     continue
             if not choices:
@@ -327,6 +345,7 @@ class StartFinder:
             site = self._make_site(module, function, call, api, "run_in_executor", worker, call.args[1],
                                    _tuple_source(list(call.args[2:])), None)
             site.method = "run_in_executor"
+            site.single = single.get(worker, False)
             sites.append(site)
         return sites
 

@@ -279,6 +279,9 @@ class Summariser:
         # The iterable of a loop is evaluated before the loop: its work is not per iteration.
         self.in_iterable = 0
         self.in_handler = 0  # inside except handlers: error paths, rare by nature
+        # inside ``raise``: building an error's message (an f-string, a join of the bad values) is done
+        # once, on the way out, and is not work of the loop around it
+        self.in_raise = 0
         self.gil_off = 0  # inside branches that run only when the GIL is disabled
         self.handler_stack: List[int] = []  # in_handler of the enclosing scopes (a def restarts the count)
 
@@ -334,7 +337,7 @@ class Summariser:
 
     def note_op(self, kind: str, node: cst.CSTNode) -> None:
         index = self.current_loop()
-        if index is None or self.in_iterable:
+        if index is None or self.in_iterable or self.in_raise:
             return
         loop = self.function.loops[index]
         if kind not in loop.ops:
@@ -645,6 +648,14 @@ class Summariser:
             [el.value for el in caught.elements] if isinstance(caught, cst.Tuple) else [])
         return bool(names) and all(dotted_name(n).rsplit(".", 1)[-1] in FALLBACK_EXCEPTIONS for n in names)
 
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self.in_raise += 1
+        self.in_handler += 1  # the calls that build the exception run once, on an error path
+
+    def leave_Raise(self, original_node: cst.Raise) -> None:
+        self.in_raise -= 1
+        self.in_handler -= 1
+
     def visit_ExceptStarHandler(self, node: cst.ExceptStarHandler) -> None:
         self.in_handler += 1
 
@@ -907,6 +918,13 @@ def _exits_when_gil_on(node: cst.If, code: Callable[[cst.CSTNode], str]) -> bool
     return isinstance(last, cst.With) and _ends_in_exit(last)
 
 
+def _ends_in_raise(block: cst.CSTNode) -> bool:
+    """An ``if`` body whose last statement raises."""
+    body = block.body if isinstance(block, cst.IndentedBlock) else ()
+    last = body[-1] if body else None
+    return isinstance(last, cst.SimpleStatementLine) and bool(last.body) and isinstance(last.body[-1], cst.Raise)
+
+
 def _ends_in_exit(node: cst.With) -> bool:
     body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
     last = body[-1] if body else None
@@ -961,9 +979,16 @@ class _Walker:
                     self.visitor.in_iterable -= 1
                 elif cls is cst.If and name in ("body", "orelse"):
                     off = int(gil_test(node.test, self.visitor.code) == ("off" if name == "body" else "on"))
+                    # ``if conflicts: formatted = ", ".join(...); raise Error(formatted)``: a branch that ends
+                    # by raising is an error path; what it computes is the error's message
+                    error = int(name == "body" and _ends_in_raise(value))
                     self.visitor.gil_off += off
+                    self.visitor.in_raise += error
+                    self.visitor.in_handler += error
                     self.walk(value)
                     self.visitor.gil_off -= off
+                    self.visitor.in_raise -= error
+                    self.visitor.in_handler -= error
                 else:
                     self.walk(value)
             elif isinstance(value, (list, tuple)):

@@ -93,6 +93,8 @@ class Resolved:
     ctor: Optional[tuple] = field(default=None, compare=False)
     # an executor made in a branch that runs only when the GIL is disabled (its threads run in parallel)
     gil_off: bool = field(default=False, compare=False)
+    # an executor made with one worker (``ThreadPoolExecutor(max_workers=1)``): serial by choice
+    single: bool = field(default=False, compare=False)
 
     @property
     def is_unknown(self) -> bool:
@@ -103,7 +105,7 @@ class Resolved:
         return (self.kind, self.module.path if self.module else "", self.function.qualname if self.function else "",
                 self.klass.qualname if self.klass else "", self.name, self.bound, self.origin,
                 self.executor.name if self.executor is not None else "",
-                self.inner.key if self.inner is not None else (), self.gil_off)
+                self.inner.key if self.inner is not None else (), self.gil_off, self.single)
 
 
 UNKNOWN = Resolved("unknown")
@@ -363,7 +365,7 @@ class ValueAnalysis:
             return self._class_member(current, attribute, own_only)
         if kind == "instance" and current.executor is not None:
             return [Resolved("executor-method", name=attribute, executor=current.executor, origin=current.origin,
-                             gil_off=current.gil_off)]
+                             gil_off=current.gil_off, single=current.single)]
         if kind == "class" and current.executor is not None:
             return [Resolved("external", name="%s.%s" % (current.name, attribute))]
         if kind == "external":
@@ -642,7 +644,7 @@ class ValueAnalysis:
         if callee.kind == "class":
             if callee.executor is not None:
                 return [Resolved("instance", name=callee.name, executor=callee.executor, origin=origin, exact=True,
-                                 gil_off=ref.gil_off)]
+                                 gil_off=ref.gil_off, single=_one_worker(ref))]
             return [Resolved("instance", callee.module, klass=callee.klass, origin=origin, exact=True,
                              ctor=(module, function, ref))]
         if callee.kind == "external":
@@ -963,3 +965,14 @@ def _forwarded(call: CallFact, position: int) -> Optional[Tuple[Ref, ...]]:
         return tuple(call.args[position + 1:])
     return None
 
+
+# The constructor parameter that sets how many workers an executor has.
+WORKER_COUNT_KEYWORDS = ("max_workers", "processes")
+
+
+def _one_worker(ref: Ref) -> bool:
+    """``ThreadPoolExecutor(max_workers=1)``, ``ThreadPool(1)``: an executor of exactly one worker."""
+    counts = [value for keyword, value in ref.keywords if keyword in WORKER_COUNT_KEYWORDS]
+    if not counts and ref.args:
+        counts = [ref.args[0]]
+    return len(counts) == 1 and counts[0].kind == "other" and counts[0].text.strip() == "1"

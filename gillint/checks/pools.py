@@ -60,7 +60,7 @@ class CpuBoundThreadPoolMap(Rule):
 
     def check(self, facts: Facts) -> Iterable[Diagnostic]:
         for site in facts.sites:
-            if site.family != "executor" or site.executor_api != "pool" or site.worker != "thread" or site.parallel_threads:
+            if site.family != "executor" or site.executor_api != "pool" or site.worker != "thread" or site.quiet:
                 continue
             work, target = facts.target_work(site)
             if not work.holds_threads_back:

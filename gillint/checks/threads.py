@@ -19,7 +19,7 @@ class _CpuOnThreads(Rule):
 
     def check(self, facts: Facts) -> Iterable[Diagnostic]:
         for site in iter_sites(facts, self.families, ("thread",)):
-            if not site.parallel_threads:
+            if not site.quiet:
                 yield from self.check_site(facts, site)
 
     def check_site(self, facts: Facts, site: StartSite) -> Iterable[Diagnostic]:
@@ -209,7 +209,7 @@ class CpuBoundThreadPoolTask(_CpuOnThreads):
 
     def check(self, facts: Facts) -> Iterable[Diagnostic]:
         for site in iter_sites(facts, self.families, ("thread",)):
-            if site.executor_api == "futures" and not site.parallel_threads:
+            if site.executor_api == "futures" and not site.quiet:
                 yield from self.check_site(facts, site)
 
     VALID = (
