@@ -967,10 +967,36 @@ def _given_payload(call: CallFact) -> bool:
 
 def _calls_back(call: CallFact) -> bool:
     """The library call runs per item of an iterator: it is given Python code to call for each one (a
-    ``key=``/``cmp=``, a lambda) or consumes an iterator (``sum(itertools.repeat(1))``, ``max(map(f, xs))``)."""
-    return any(k in ("key", "cmp") for k, _ in call.keywords) or any(
-        a.kind == "lambda" or (a.kind == "call" and (a.raw.startswith("itertools.") or a.raw in ITERATOR_CALLS))
+    ``key=``/``cmp=``, a lambda) or consumes an iterator (``sum(itertools.repeat(1))``, ``max(map(f, xs))``).
+    An iterator that maps C code over the items (``map((1).__lshift__, bits)``, ``map(len, xs)``) runs no
+    Python per item: it is one C loop, like the call itself."""
+    return any(k in ("key", "cmp") and not _c_callable(v) for k, v in call.keywords) or any(
+        a.kind == "lambda" or (a.kind == "call" and (a.raw.startswith("itertools.") or (
+            a.raw in ITERATOR_CALLS and not (a.raw in ("map", "filter") and a.args and _c_callable(a.args[0])))))
         for a in call.args)
+
+
+# Builtins and ``operator`` functions: passing one to ``map``/``sorted`` runs C per item, not Python.
+C_CALLABLES = frozenset({
+    "len", "str", "int", "float", "bool", "abs", "ord", "chr", "hash", "repr", "tuple", "list", "set", "frozenset",
+    "bytes", "min", "max", "sum", "round", "id", "type", "isinstance", "callable", "sorted", "reversed",
+    "add", "sub", "mul", "truediv", "floordiv", "mod", "neg", "or_", "and_", "xor", "not_", "eq", "ne", "lt", "le",
+    "gt", "ge", "lshift", "rshift", "getitem", "itemgetter", "attrgetter", "methodcaller", "concat", "contains",
+})
+
+
+def _c_callable(ref: Ref) -> bool:
+    """``len``, ``operator.itemgetter(1)``, ``str.lower``, ``(1).__lshift__``: a callable written in C."""
+    text = ref.raw if ref.kind in ("name", "call") and ref.raw else ref.text
+    names = _IDENTIFIER.findall(text)
+    if not names:
+        return False
+    last = names[-1]
+    if ref.kind == "call":
+        last = ref.raw.rsplit(".", 1)[-1]  # itemgetter(1) makes a C callable
+    return (last in C_CALLABLES and (len(names) == 1 or names[0] in ("operator", "builtins") or ref.kind == "call")) or (
+        last.startswith("__") and last.endswith("__")) or (names[0] in ("str", "bytes", "int", "float", "dict", "list")
+                                                           and len(names) == 2)
 
 
 def _dispatch(call: CallFact) -> bool:
