@@ -783,7 +783,14 @@ class ValueAnalysis:
             found.append(_known(self.ref_values(module, self._scope(module.functions.get(function.parent)), annotation)))
         default = function.defaults.get(name)
         if default is not None and not default.is_none:
-            found.append(_known(self.ref_values(module, self._scope(module.functions.get(function.parent)), default)))
+            klass = module.classes.get(function.class_name) if function.class_name else None
+            if klass is not None and default.kind == "name" and default.raw in klass.attrs:
+                # ``def _send(self, buf, write=_write)`` in a class body that says ``_write = os.write``:
+                # a default is evaluated in the class body, where its attributes are plain names
+                found.append(_known(self.member(Resolved("class", module, klass=klass), default.raw)))
+            else:
+                found.append(_known(self.ref_values(module, self._scope(module.functions.get(function.parent)),
+                                                    default)))
         for caller_module, caller, argument, _ in self.arguments(module, function, name):
             found.append(self.ref_values(caller_module, caller, argument))
         values = _union(found)
