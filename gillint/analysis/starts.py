@@ -72,12 +72,12 @@ class StartSite:
     @property
     def serial_thread(self) -> bool:
         """A pool of one thread: its tasks run one after another by the code's own choice, so no task waits
-        for the GIL held by another task, and the event loop shares it with one worker, not with many."""
+        for the GIL held by another task (an event loop still shares the GIL with that worker)."""
         return self.single and self.worker == "thread"
 
     @property
     def quiet(self) -> bool:
-        """Threads that do not compete for the GIL: started where it is off, or a pool of one."""
+        """Tasks that do not compete with each other for the GIL: started where it is off, or a pool of one."""
         return self.parallel_threads or self.serial_thread
 
 
