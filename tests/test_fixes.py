@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,30 @@ def test_a_safe_fix_keeps_the_output_under_the_spawn_start_method(name: str, tmp
     spawned.write_text('import multiprocessing\nmultiprocessing.set_start_method("spawn", force=True)\n' + text,
                        encoding="utf-8")
     assert _run_program(spawned) == _run_program(EXAMPLES / name)
+
+
+def test_an_unpicklable_argument_beside_the_target_has_no_automatic_fix(tmp_path: Path) -> None:
+    """GIL203 on a callable in ``args`` (the original of a decorated function): moving the target would
+    not help, so the fixer says why it offers nothing, and the file is left as it was."""
+    from conftest import gillint_command
+
+    source = textwrap.dedent('''
+        import multiprocessing
+
+
+        def _call(function, *args):
+            return function(*args)
+
+
+        def in_process(function):
+            def wrapper(*args):
+                multiprocessing.Process(target=_call, args=(function,) + args).start()
+            return wrapper
+    ''').lstrip()
+    (tmp_path / "deco.py").write_text(source, encoding="utf-8")
+    done = subprocess.run(gillint_command() + ["check", "--no-cache", "--no-config", "--fix", "deco.py"],
+                          cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
+    assert "deco.py:10:9: GIL203 `function` is the original of a function that the decorator `in_process` wraps" \
+        in done.stdout, done.stdout + done.stderr
+    assert "no automatic fix: what cannot be pickled is an argument sent beside the target" in done.stdout
+    assert (tmp_path / "deco.py").read_text(encoding="utf-8") == source

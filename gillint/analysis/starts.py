@@ -63,6 +63,7 @@ class StartSite:
     via: str = ""  # "helper(fn)": the callable reaches the worker through this function's parameter
     gil_off: bool = False  # started in a branch that runs only when the GIL is disabled
     single: bool = False  # handed to an executor of one worker, every executor it can be
+    args_ref: Optional[Ref] = None  # the ``args=`` given beside the target (``Process(target=f, args=...)``)
 
     @property
     def parallel_threads(self) -> bool:
@@ -292,8 +293,10 @@ class StartFinder:
             if name == "asyncio.to_thread" or (starter.awaited and starter.worker == "thread"):
                 family = "to_thread"
             worker = starter.worker if name != "asyncio.to_thread" else self.default_executor_worker
-            return self._make_site(module, function, call, name, family, worker, target, args_source,
+            site = self._make_site(module, function, call, name, family, worker, target, args_source,
                                    kwargs.text if kwargs is not None else None)
+            site.args_ref = args
+            return site
         if callee.kind == "executor-method" and callee.executor is not None:
             entry = callee.executor
             methods = EXECUTOR_METHODS.get(entry.api, {})

@@ -375,6 +375,11 @@ class Summariser:
             return Ref("list", "dict", args=values, text=self.text(node))
         if isinstance(node, cst.IfExp):
             return Ref("union", args=(self.ref(node.body), self.ref(node.orelse)), text=self.text(node))
+        if (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add)
+                and isinstance(node.left, (cst.List, cst.Tuple))):
+            # ``(queue, self.function) + args``: a sequence whose first items are known
+            elements = tuple(self.ref(el.value) for el in node.left.elements[:8] if isinstance(el, cst.Element))
+            return Ref("list", args=elements, text=self.text(node))
         if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or):
             return Ref("union", args=(self.ref(node.left), self.ref(node.right)), text=self.text(node))
         if isinstance(node, cst.Subscript):

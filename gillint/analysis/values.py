@@ -794,7 +794,9 @@ class ValueAnalysis:
         for caller_module, caller, argument, _ in self.arguments(module, function, name):
             found.append(self.ref_values(caller_module, caller, argument))
         values = _union(found)
-        return values or [Resolved("unknown", name="%s is a parameter" % name)]
+        # an unknown parameter keeps where it is one: a decorator's parameter is the function it wraps
+        return values or [Resolved("unknown", name="%s is a parameter" % name,
+                                   origin="param|%s|%s|%s" % (module.path, function.qualname, name))]
 
     def arguments(self, module: ModuleSummary, function: FunctionSummary, name: str) -> List[Tuple[ModuleSummary, Scope, Ref, CallFact]]:
         """What each known caller of ``function`` passes for parameter ``name`` (and the call that passes it)."""

@@ -117,9 +117,10 @@ class Rule:
     def site_diagnostic(self, site: StartSite, message: str, remedy: Remedy, remedy_text: str,
                         work: Optional[Work] = None,
                         target: Optional[Tuple[ModuleSummary, FunctionSummary]] = None,
-                        confidence: Confidence = Confidence.HIGH) -> Diagnostic:
+                        confidence: Confidence = Confidence.HIGH,
+                        extra: Tuple[Tuple[str, str], ...] = ()) -> Diagnostic:
         """A finding at a start site: located there, with its API, worker and verifier target."""
-        properties: Tuple[Tuple[str, str], ...] = (("api", site.api), ("worker", site.worker))
+        properties: Tuple[Tuple[str, str], ...] = (("api", site.api), ("worker", site.worker)) + extra
         if site.via.startswith("@"):
             # ``@threaded def crunch``: the finding sits on the decorated function, so say how it gets there
             message = "%s (it runs on the worker through its decorator %s)" % (message, site.via)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Tuple
 
 from ..analysis.model import FunctionSummary, ModuleSummary
-from ..analysis.project import Resolved
+from ..analysis.project import Project, Resolved
+from ..analysis.starts import StartSite
 from ..diagnostics import Diagnostic, Remedy, describe_path
 from . import remedy as remedies
 from .base import Example, Facts, Rule, compact, register, target_name
@@ -222,6 +223,58 @@ def _unpicklable(facts: Facts, resolved: Resolved) -> Optional[str]:
     return None
 
 
+def _unpicklable_argument(facts: Facts, site: StartSite) -> Optional[Tuple[str, str]]:
+    """A callable in the ``args`` given beside a process's target that cannot be pickled: (what, why).
+    ``Process(target=_run, args=(queue, self.function))``: the arguments travel to the child with the
+    target, so they are pickled under the same start methods."""
+    if site.args_ref is None:
+        return None
+    project = facts.cost.project
+    scope = site.function if site.function.qualname != ModuleSummary.MODULE_SCOPE else None
+    for value in project.ref_values(site.module, scope, site.args_ref):
+        if value.kind != "sequence":
+            continue
+        for position, item in enumerate(value.items):
+            for held in item:
+                why = _unpicklable(facts, held) or _wrapped_original(project, held)
+                if why:
+                    return _item_text(site, position), why
+    return None
+
+
+def _item_text(site: StartSite, position: int) -> str:
+    """``self.function``, item ``position`` of the ``args`` written beside the target, where the source shows
+    it (``args=(q, fn)``, or ``args = (q, fn) + rest`` just before); else ``args[1]``."""
+    ref = site.args_ref
+    assert ref is not None
+    displays = [ref] if ref.kind == "list" else [
+        value for value in site.function.assigns.get(ref.raw, ()) if value.kind == "list"] if ref.kind == "name" else []
+    for display in displays:
+        if position < len(display.args):
+            return compact(display.args[position].text)
+    return "%s[%d]" % (compact(ref.text), position)
+
+
+def _wrapped_original(project: Project, value: Resolved) -> str:
+    """``function``, the parameter of a decorator that returns a wrapper in its place (``def timeout(f):
+    @wraps(f) def new(*a): ...; return new``): the original function, whose name the ``@`` rebinds to
+    the wrapper, so pickle cannot find it by name."""
+    if not value.is_unknown or not value.origin.startswith("param|"):
+        return ""
+    _, path, qualname, name = value.origin.split("|", 3)
+    module = project.by_path.get(path)
+    function = module.functions.get(qualname) if module is not None else None
+    if function is None or not function.params or function.params[0] != name or not function.returns:
+        return ""
+    if any(r.kind == "name" and r.raw == name for r in function.returns):
+        return ""  # a decorator that gives the function back keeps it picklable
+    if not any(r.kind == "name" and r.raw in function.local_defs for r in function.returns):
+        return ""
+    return ("the original of a function that the decorator `%s` wraps: after `@`, the function's name holds "
+            "the wrapper the decorator returned, so pickle, which looks functions up by name, finds the wrapper "
+            "instead (\"not the same object\")" % qualname)
+
+
 def _replaced_by_decorator(facts: Facts, module: ModuleSummary, function: FunctionSummary) -> str:
     """The decorator of the project's own that rebinds the function's name to something else (a
     wrapper it returns), or "".  A decorator that returns the function it is given keeps it picklable."""
@@ -244,7 +297,10 @@ class UnpicklableProcessTarget(Rule):
     ## What it does
     Finds callables that cannot be pickled — lambdas, functions nested in other functions,
     methods of classes defined inside functions, and functions whose name a decorator rebound to
-    the wrapper it returned — sent to a process pool or `multiprocessing.Process`.
+    the wrapper it returned — sent to a process pool or `multiprocessing.Process`. It also looks
+    at the `args` given beside a `Process` target: a decorator that hands the original of the
+    function it wraps to a child process (`Process(target=_run, args=(queue, function))`, the
+    `timeout` decorators' pattern) sends a function that pickle cannot find by its name.
 
     ## Why is this bad?
     To run a callable in another process, `multiprocessing` and `ProcessPoolExecutor`
@@ -290,16 +346,23 @@ class UnpicklableProcessTarget(Rule):
             if site.family not in PROCESS_FAMILIES or site.worker != "process":
                 continue
             why = _unpicklable(facts, site.target)
+            what, extra = compact(site.target_text), ()
+            text = "define the function at module level and bind extra arguments with functools.partial"
             if why is None:
-                continue
+                found = _unpicklable_argument(facts, site)
+                if found is None:
+                    continue
+                what, why = found
+                extra = (("argument", what),)
+                text = ("send something pickle can find by name in its place: the module and name of the decorated "
+                        "function, looked up in the child (the wrapper it names must not start the process again)")
             if site.family == "process":  # a Process target is inherited, not pickled, under fork
                 how = ("which fails under the spawn and forkserver start methods (the default on macOS, Windows, "
                        "and Linux from Python 3.14)")
             else:
                 how = "which pickles every task it runs, so the call fails under every start method, fork included"
-            message = "`%s` is %s: it cannot be pickled to reach %s, %s" % (compact(site.target_text), why, site.api, how)
-            text = "define the function at module level and bind extra arguments with functools.partial"
-            yield self.site_diagnostic(site, message, Remedy.PICKLABLE, text)
+            message = "`%s` is %s: it cannot be pickled to reach %s, %s" % (what, why, site.api, how)
+            yield self.site_diagnostic(site, message, Remedy.PICKLABLE, text, extra=extra)
 
     VALID = (
         Example(

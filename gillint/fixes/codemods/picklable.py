@@ -29,6 +29,8 @@ class ModuleLevelFunction(Fixer):
     title = "make it a module-level function"
 
     def plan(self, context: FixContext, source: SourceFile, diagnostic: Diagnostic) -> Proposal:
+        if dict(diagnostic.properties).get("argument"):
+            raise NoFix("what cannot be pickled is an argument sent beside the target, not the target")
         module = context.module(diagnostic.path)
         sites = [s for s in context.sites_at(diagnostic) if s.worker == "process"]
         if module is None or not sites:
