@@ -174,15 +174,18 @@ class CostModel:
         self.kb = project.kb
         self.min_iterations = min_iterations
         self.max_depth = max_depth
-        self._memo: Dict[Tuple[str, str], Work] = {}
-        self._memo_at_depth: Dict[Tuple[Tuple[str, str], int], Work] = {}
+        self._memo: Dict[tuple, Work] = {}
+        self._memo_at_depth: Dict[Tuple[tuple, int], Work] = {}
         self._cutoffs = 0
-        self._in_progress: Dict[Tuple[str, str], int] = {}
-        self._blockers: Dict[Tuple[str, str], Optional[Work]] = {}
+        self._in_progress: Dict[tuple, int] = {}
+        self._blockers: Dict[tuple, Optional[Work]] = {}
 
     # ---------------------------------------------------------------- entry
-    def work(self, module: ModuleSummary, function: FunctionSummary, depth: int = 0) -> Work:
-        key = (module.path, function.qualname)
+    def work(self, module: ModuleSummary, function: FunctionSummary, depth: int = 0,
+             skip: FrozenSet[Tuple[str, bool]] = frozenset()) -> Work:
+        """``skip``: branches a caller's arguments rule out (``(p, True)``: the ones taken only when ``p``
+        is None, for a call that passes a dict for ``p``)."""
+        key: tuple = (module.path, function.qualname) + ((skip,) if skip else ())
         if key in self._memo:
             return self._memo[key]
         if (key, depth) in self._memo_at_depth:
@@ -195,7 +198,7 @@ class CostModel:
         self._in_progress[key] = depth
         cutoffs = self._cutoffs
         try:
-            result = self._analyse(module, function, depth)
+            result = self._analyse(module, function, depth, skip)
         finally:
             del self._in_progress[key]
         if self._cutoffs == cutoffs:
@@ -253,7 +256,8 @@ class CostModel:
             recursion = Work("io", 0, frozenset({"io"}), (), "awaits", True) if callee.is_async else None
             if callee is function and callee_module is module:
                 return recursion or self._recursion(label, call, here)
-            inner = self.work(callee_module, callee, depth + 1)
+            inner = self.work(callee_module, callee, depth + 1, _ruled_out(function, callee, call,
+                                                                           resolved.kind == "class"))
             if inner.kind == "recursion":
                 return recursion or self._recursion(label, call, here)
             if inner.kind == "light":
@@ -315,14 +319,18 @@ class CostModel:
                 found.append(blocker)
         return found
 
-    def loop_blocker(self, module: ModuleSummary, function: FunctionSummary, depth: int = 0) -> Optional[Work]:
-        """The first long call made by ``function`` or the plain functions it calls (see loop_blockers)."""
-        key = (module.path, function.qualname)
+    def loop_blocker(self, module: ModuleSummary, function: FunctionSummary, depth: int = 0,
+                     skip: FrozenSet[Tuple[str, bool]] = frozenset()) -> Optional[Work]:
+        """The first long call made by ``function`` or the plain functions it calls (see loop_blockers);
+        ``skip``: the branches the caller's arguments rule out (see ``work``)."""
+        key: tuple = (module.path, function.qualname) + ((skip,) if skip else ())
         if key in self._blockers:
             return self._blockers[key]
         self._blockers[key] = None  # a cycle finds nothing new
         found: Optional[Work] = None
         for call in function.calls:
+            if call.guard is not None and call.guard in skip:
+                continue
             found = self._call_blocker(module, function, call, depth)
             if found is not None:
                 break
@@ -347,7 +355,8 @@ class CostModel:
             elif callee.kind == "function" and depth < DIRECT_CALLS:
                 target = self.resolve_callable(callee)
                 if target is not None and not target[1].is_async:
-                    inner = self.loop_blocker(target[0], target[1], depth + 1)
+                    inner = self.loop_blocker(target[0], target[1], depth + 1,
+                                              _ruled_out(function, target[1], call, False))
                     if inner is not None:
                         step = EvidenceStep(label, "calls %s" % target[1].name, here)
                         return Work(inner.kind, inner.strength, inner.traits, (step,) + inner.steps, inner.reason)
@@ -583,12 +592,15 @@ class CostModel:
         return outer is None or outer >= NESTED_OUTER_MINIMUM
 
     # ---------------------------------------------------------------- functions
-    def _analyse(self, module: ModuleSummary, function: FunctionSummary, depth: int) -> Work:
+    def _analyse(self, module: ModuleSummary, function: FunctionSummary, depth: int,
+                 skip: FrozenSet[Tuple[str, bool]] = frozenset()) -> Work:
         loops = function.loops
         states = [_LoopState() for _ in loops]
         top: _LoopState = _LoopState()
         dispatches = False
         for call in function.calls:
+            if call.guard is not None and call.guard in skip:
+                continue  # a branch this caller's arguments rule out
             effect = self.call_effect(module, function, call, depth)
             if effect.kind == "dispatch":
                 dispatches = True
@@ -918,6 +930,46 @@ def _translate_driver(callee: FunctionSummary, call: CallFact, driver: Optional[
             continue  # the default value: the same for every call
         roots.update(n for n in _IDENTIFIER.findall(ref.text)[:1])
     return frozenset(roots)
+
+
+def _ruled_out(caller: FunctionSummary, callee: FunctionSummary, call: CallFact,
+               constructs: bool) -> FrozenSet[Tuple[str, bool]]:
+    """The branches of the callee that this call's arguments rule out: ``validate(model, errors)`` with
+    ``errors = {}`` never takes the ``else`` of ``if errors is not None:``; a parameter left to its
+    default None never takes ``if p is not None:``."""
+    guarded = {c.guard[0] for c in callee.calls if c.guard is not None}
+    if not guarded or call.star_args:
+        return frozenset()
+    bound = _bound(callee)
+    out: Set[Tuple[str, bool]] = set()
+    for index, param in enumerate(callee.params):
+        if param not in guarded:
+            continue
+        ref = _argument_given(callee, call, index, param, bound, constructs)
+        if ref is None:
+            default = callee.defaults.get(param)
+            if default is not None and default.is_none:
+                out.add((param, False))  # left to None: the branches for a value never run
+        elif ref.is_none:
+            out.add((param, False))
+        elif _not_none(caller, ref):
+            out.add((param, True))  # given a value: the branches for None never run
+    return frozenset(out)
+
+
+def _not_none(caller: FunctionSummary, ref: Ref) -> bool:
+    """A value that is surely not None: a display (``{}``, ``[x]``), a literal, a lambda, or a local name
+    only ever assigned one of those."""
+    if ref.kind in ("list", "lambda"):
+        return True
+    if ref.kind == "other":
+        text = ref.text.strip()
+        return not ref.is_none and bool(text) and (text[0] in "'\"" or text.lstrip("-").replace(".", "", 1).isdigit()
+                                                    or text in ("True", "False") or text[:2] in ("f'", 'f"'))
+    if ref.kind == "name" and "." not in ref.raw and ref.raw not in caller.params:
+        assigned = caller.assigns.get(ref.raw, ())
+        return bool(assigned) and all(value.kind == "list" for value in assigned)
+    return False
 
 
 def _class_constant(module: ModuleSummary, function: FunctionSummary, name: str) -> Optional[int]:

@@ -74,6 +74,9 @@ class CallFact:
     rare: bool = False  # inside an ``except`` handler: an error path
     func: Optional[Ref] = None  # the callee when it is not a dotted name (``make_pool().submit``, ``getattr(p, m)``)
     gil_off: bool = False  # in a branch that runs only when the GIL is off (``if not sys._is_gil_enabled():``)
+    # in a branch that runs only when a parameter is None (``(name, True)``: ``if p is None:``, the ``else``
+    # of ``if p is not None:``) or only when it is not (``(name, False)``); the innermost such branch
+    guard: Optional[Tuple[str, bool]] = None
 
 
 @dataclass

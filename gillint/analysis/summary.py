@@ -283,6 +283,7 @@ class Summariser:
         # once, on the way out, and is not work of the loop around it
         self.in_raise = 0
         self.gil_off = 0  # inside branches that run only when the GIL is disabled
+        self.guards: List[Tuple[str, bool]] = []  # branches taken only when a parameter is (not) None
         self.handler_stack: List[int] = []  # in_handler of the enclosing scopes (a def restarts the count)
 
     # ----------------------------------------------------------------- helpers
@@ -852,7 +853,8 @@ class Summariser:
         if loop is not None and self.in_iterable:
             loop = self.function.loops[loop].parent  # the iterable is evaluated once, outside the loop
         fact = CallFact(raw=raw, method=method, nargs=len(positional), span=self.span(node), loop=loop,
-                        rare=self.in_handler > 0, gil_off=self.gil_off > 0)
+                        rare=self.in_handler > 0, gil_off=self.gil_off > 0,
+                        guard=self.guards[-1] if self.guards and self.guards[-1][0] in self.function.params else None)
         if not raw and isinstance(node.func, (cst.Attribute, cst.Call)):
             fact.func = self.ref(node.func)
             if not method and fact.func.kind == "member":
@@ -923,6 +925,20 @@ def _exits_when_gil_on(node: cst.If, code: Callable[[cst.CSTNode], str]) -> bool
     return isinstance(last, cst.With) and _ends_in_exit(last)
 
 
+def none_test(test: cst.BaseExpression) -> Optional[Tuple[str, bool]]:
+    """``p is None`` -> (p, True); ``p is not None`` -> (p, False); anything else -> None."""
+    if not (isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and len(test.comparisons) == 1):
+        return None
+    target = test.comparisons[0]
+    if not (isinstance(target.comparator, cst.Name) and target.comparator.value == "None"):
+        return None
+    if isinstance(target.operator, cst.Is):
+        return test.left.value, True
+    if isinstance(target.operator, cst.IsNot):
+        return test.left.value, False
+    return None
+
+
 def _ends_in_raise(block: cst.CSTNode) -> bool:
     """An ``if`` body whose last statement raises."""
     body = block.body if isinstance(block, cst.IndentedBlock) else ()
@@ -987,6 +1003,10 @@ class _Walker:
                     # ``if conflicts: formatted = ", ".join(...); raise Error(formatted)``: a branch that ends
                     # by raising is an error path; what it computes is the error's message
                     error = int(name == "body" and _ends_in_raise(value))
+                    guard = none_test(node.test)
+                    if guard is not None:
+                        # ``if p is None:`` body: only when p is None; its ``else``: only when it is not
+                        self.visitor.guards.append((guard[0], guard[1] == (name == "body")))
                     self.visitor.gil_off += off
                     self.visitor.in_raise += error
                     self.visitor.in_handler += error
@@ -994,6 +1014,8 @@ class _Walker:
                     self.visitor.gil_off -= off
                     self.visitor.in_raise -= error
                     self.visitor.in_handler -= error
+                    if guard is not None:
+                        self.visitor.guards.pop()
                 else:
                     self.walk(value)
             elif isinstance(value, (list, tuple)):
