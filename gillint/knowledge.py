@@ -38,6 +38,8 @@ class CallEntry:
     ``blocks_loop``: one call commonly runs long enough (tens of milliseconds or more)
     to stall an event loop when made inline in an ``async def``, even when it releases
     the GIL (password hashing, big compression, image decoding).
+    ``payload_blocks_loop``: the same, but only when the call is given a whole payload (an argument
+    named ``body``, ``content``, ``document``...): compressing one response body at level 9.
     """
 
     name: str
@@ -46,6 +48,7 @@ class CallEntry:
     size_dependent: str = ""
     source: str = ""
     blocks_loop: bool = False
+    payload_blocks_loop: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,8 @@ def _arg_spec(value: Any, where: str, key: str) -> ArgSpec:
 
 
 _SCHEMA: Dict[str, Dict[str, type]] = {
-    "call": {"name": str, "effect": str, "reason": str, "size_dependent": str, "blocks_loop": bool},
+    "call": {"name": str, "effect": str, "reason": str, "size_dependent": str, "blocks_loop": bool,
+             "payload_blocks_loop": bool},
     "method": {"name": str, "effect": str, "reason": str, "min_args": int, "max_args": int},
     "starter": {
         "name": str,
@@ -200,9 +204,10 @@ def _check_entry(kind: str, raw: Any, where: str) -> Dict[str, Any]:
     for key in ("name", "reason"):
         if key in raw and not raw[key].strip():
             raise KnowledgeError("%s: %r must not be empty" % (label, key))
-    if raw.get("blocks_loop") and raw["effect"] not in ("cpu", "releases"):
-        raise KnowledgeError("%s: 'blocks_loop' is only for cpu and releases entries, not %r "
-                             "(an io call blocks an event loop anyway; a light one does not)" % (label, raw["effect"]))
+    for flag in ("blocks_loop", "payload_blocks_loop"):
+        if raw.get(flag) and raw["effect"] not in ("cpu", "releases"):
+            raise KnowledgeError("%s: %r is only for cpu and releases entries, not %r (an io call blocks an "
+                                 "event loop anyway; a light one does not)" % (label, flag, raw["effect"]))
     return dict(raw)
 
 
@@ -216,7 +221,7 @@ def add_entries(kb: KnowledgeBase, data: Mapping[str, Any], where: str) -> None:
     for raw in data.get("call", ()):
         item = _check_entry("call", raw, where)
         entry = CallEntry(item["name"], item["effect"], item["reason"], item.get("size_dependent", ""), where,
-                          item.get("blocks_loop", False))
+                          item.get("blocks_loop", False), item.get("payload_blocks_loop", False))
         if entry.name.endswith(".*"):
             kb.call_prefixes[entry.name[:-2]] = entry
         else:

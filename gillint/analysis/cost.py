@@ -347,7 +347,7 @@ class CostModel:
         for callee in self.project.callees(module, scope, call)[:MAX_CALLEES]:
             if callee.kind in ("external", "external-instance"):
                 entry = self.kb.call(callee.name)
-                if entry is not None and entry.blocks_loop:
+                if entry is not None and (entry.blocks_loop or (entry.payload_blocks_loop and _given_payload(call))):
                     what = "releases the GIL but " if entry.effect == "releases" else "holds the GIL and "
                     step = EvidenceStep(label, "%s %stakes long" % (callee.name, what), here)
                     return Work(entry.effect, STRONG, frozenset({"blocks-loop", entry.effect}), (step,),
