@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import stat
 import tokenize
 from dataclasses import dataclass, field, replace
@@ -396,6 +397,16 @@ class Engine:
     def _new_project(self, loader: Optional[Callable[[Path], Optional[ModuleSummary]]] = None) -> Project:
         project = Project(self.kb, loader=loader or EagerLoader(self), is_file=self.probe)
         project.library_roots = list(self.library_roots)
+        found: Dict[str, List[str]] = {}
+
+        def mentions(word: str) -> List[str]:
+            if word not in found:
+                whole = re.compile(re.escape(word) + r"(?![A-Za-z0-9_])")  # ``@cache``, not ``@cached``
+                found[word] = [_module_identity(path, self.probe)[0] for path, text in self.texts.items()
+                               if word in text and whole.search(text)]
+            return found[word]
+
+        project.mentions = mentions
         return project
 
     def _fresh_project(self, reported: List[ModuleSummary],

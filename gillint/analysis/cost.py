@@ -94,6 +94,10 @@ BRIEF_IO_MODULES = frozenset({"open", "print", "input", "io", "os", "pathlib", "
 PACING_CALLS = frozenset({"sleep", "wait", "wait_for", "Event.wait"})
 # Values of one callee weighed per call (a name rarely holds more distinct callables).
 MAX_CALLEES = 6
+# ...except for a call that runs a callable it was handed (``func(*args)``, a job's ``fn``): what that
+# call does is whatever is handed to it, up to this many (every function a decorator like
+# ``@asyncthread`` wraps; each is weighed once per run, memoised).
+MAX_DISPATCHED = 64
 
 
 @dataclass(frozen=True)
@@ -228,7 +232,8 @@ class CostModel:
         # what the knowledge base says of the receiver wins over a guess from the method's name
         if any(self.described(c) for c in callees):
             callees = [c for c in callees if not c.is_unknown]
-        effects = [self._callee_effect(module, function, call, callee, depth) for callee in callees[:MAX_CALLEES]]
+        limit = MAX_DISPATCHED if _dispatch(call) else MAX_CALLEES
+        effects = [self._callee_effect(module, function, call, callee, depth) for callee in callees[:limit]]
         return heaviest(effects)
 
     def _callee_effect(self, module: ModuleSummary, function: FunctionSummary, call: CallFact, resolved: Resolved,

@@ -55,6 +55,10 @@ class Project(ValueAnalysis):
         self.library_roots: List[Path] = []
         self.library_modules = 0
         self._loader = loader
+        # The modules of the checked files whose source contains a word (``@asyncthread``): set by the
+        # engine, which has the texts; lets the analysis load a file that triage left out when it
+        # turns out to matter.
+        self.mentions: Callable[[str], List[str]] = lambda word: []
         self._missing: set = set()
         self._project_tops: Dict[str, bool] = {}
         self._init_values()
@@ -69,10 +73,12 @@ class Project(ValueAnalysis):
     def module(self, name: str) -> Optional[ModuleSummary]:
         """The summary of a project module, loading it from an import root if needed."""
         found = self.modules.get(name)
-        if found is not None or name in self._missing or self._loader is None or not name or self._loaded_only:
+        if found is not None or name in self._missing or self._loader is None or not name:
             return found
         relative = Path(*name.split("."))
-        library = [] if self.library_modules >= MAX_LIBRARY_MODULES else self.library_roots
+        # while looking for callers only the project's own modules may be read, never libraries': what a
+        # candidate call's receiver holds is often built in a module of the project nothing loaded yet
+        library = [] if self.library_modules >= MAX_LIBRARY_MODULES or self._loaded_only else self.library_roots
         for base in self._search_bases(name, library):
             root = base[1]
             for candidate in (base[0] / relative.with_suffix(".py"), base[0] / relative / "__init__.py"):
@@ -84,7 +90,8 @@ class Project(ValueAnalysis):
                         if root not in self.roots:
                             self.library_modules += 1
                         return summary
-        self._missing.add(name)
+        if not (self._loaded_only and self.library_roots):
+            self._missing.add(name)  # a library module not looked for yet may still be found later
         return None
 
     def compiled(self, qualified: str) -> bool:

@@ -155,9 +155,13 @@ class ValueAnalysis:
         self._depth = 0
         self._calls_by_name: Dict[str, List[Tuple[ModuleSummary, FunctionSummary, CallFact]]] = {}
         self._classes_by_base: Dict[str, List[Tuple[ModuleSummary, ClassSummary]]] = {}
+        # decorated functions by the last name of each decorator (``@asyncthread``, ``@VisiData.api``)
+        self._decorated_by: Dict[str, List[Tuple[ModuleSummary, FunctionSummary, str]]] = {}
+        # the same, for ``@Owner.hook`` decorators, by the decorated function's own name
+        self._decorated_named: Dict[str, List[Tuple[ModuleSummary, FunctionSummary, str]]] = {}
         self._indexed: set = set()
-        # >0 while looking for callers: only modules already loaded are read.  Finding who calls a
-        # function must not summarise every module that one of the candidate calls mentions.
+        # >0 while looking for callers: only the project's own modules are read, never libraries'.  Finding
+        # who calls a function must not summarise every installed package a candidate call mentions.
         self._loaded_only = 0
 
     # ------------------------------------------------------------------ plumbing
@@ -199,6 +203,11 @@ class ValueAnalysis:
                             # ``ForkProcess(target=run, args=(self,))``: a start API under a name of the
                             # project's own (an alias, a context's Process) still forwards its args
                             self._calls_by_name.setdefault(TARGET_KEYWORD_CALLS, []).append((summary, function, call))
+                for decorator in function.decorators:
+                    self._decorated_by.setdefault(decorator.rsplit(".", 1)[-1], []).append(
+                        (summary, function, decorator))
+                    if "." in decorator:
+                        self._decorated_named.setdefault(function.name, []).append((summary, function, decorator))
             for klass in summary.classes.values():
                 for base in klass.bases:
                     self._classes_by_base.setdefault(base.rsplit(".", 1)[-1], []).append((summary, klass))
@@ -398,6 +407,9 @@ class ValueAnalysis:
         external = self.external_bases(module, klass)
         if external:
             return [Resolved("external", name="%s.%s" % (external[0], attribute))]
+        registered = self._registered(module, klass, attribute, instance) if not attribute.startswith("__") else []
+        if registered:
+            return registered
         if instance and not attribute.startswith("__"):
             # no such attribute, but the class computes missing ones: ``git.log`` is what
             # ``Git.__getattr__`` returns (a proxy calling ``self._call_process("log", ...)``)
@@ -793,10 +805,56 @@ class ValueAnalysis:
                                                     default)))
         for caller_module, caller, argument, _ in self.arguments(module, function, name):
             found.append(self.ref_values(caller_module, caller, argument))
+        found.extend(self._decorated(module, function, name))
         values = _union(found)
         # an unknown parameter keeps where it is one: a decorator's parameter is the function it wraps
         return values or [Resolved("unknown", name="%s is a parameter" % name,
                                    origin="param|%s|%s|%s" % (module.path, function.qualname, name))]
+
+    def _decorated(self, module: ModuleSummary, function: FunctionSummary, name: str) -> List[List[Resolved]]:
+        """``def asyncthread(func)`` used as ``@asyncthread``: its parameter holds each function it decorates
+        (the first parameter after ``cls``/``self`` for ``@Class.api``)."""
+        first = 1 if function.class_name and function.params[:1] in (("cls",), ("self",)) else 0
+        if len(function.params) <= first or function.params[first] != name:
+            return []
+        wraps = any(r.kind == "name" and r.raw in function.local_defs for r in function.returns)
+        if not wraps and not any(r.kind == "name" and r.raw == name for r in function.returns):
+            return []  # not shaped like a decorator: it returns neither a wrapper nor what it was given
+        if not self._loaded_only and wraps:
+            # the files that use a wrapping decorator, which triage may have left out (no thread start of
+            # their own)
+            for module_name in self.mentions("@" + function.name)[:MAX_CALLERS]:
+                self.module(module_name)
+        self._loaded_only += 1
+        try:
+            self._index()
+            found: List[List[Resolved]] = []
+            for decorated_module, decorated, decorator in self._decorated_by.get(function.name, ())[:MAX_CALLERS]:
+                scope = self._scope(decorated_module.functions.get(decorated.parent) if decorated.parent else None)
+                if any(v.kind == "function" and v.function is function
+                       for v in self.values(decorated_module, scope, decorator)):
+                    found.append([Resolved("function", decorated_module, decorated)])
+            return found
+        finally:
+            self._loaded_only -= 1
+
+    def _registered(self, module: ModuleSummary, klass: ClassSummary, attribute: str,
+                    instance: bool) -> List[Resolved]:
+        """``@VisiData.api def execAsync(vd, ...)`` where ``api`` does ``setattr(cls, func.__name__, func)``:
+        the decorated function is a method of ``VisiData`` (and of its subclasses) under its own name."""
+        self._index()
+        owners = [klass] + [base for _, base in self.bases(module, klass)]
+        found: List[Resolved] = []
+        for decorated_module, decorated, decorator in self._decorated_named.get(attribute, ()):
+            scope = self._scope(decorated_module.functions.get(decorated.parent) if decorated.parent else None)
+            head = decorator.rsplit(".", 1)[0]
+            if not any(v.kind == "class" and any(v.klass is o for o in owners)
+                       for v in self.values(decorated_module, scope, head)):
+                continue
+            if any(v.kind == "function" and v.function is not None and any(c.raw == "setattr" for c in v.function.calls)
+                   for v in self.values(decorated_module, scope, decorator)):
+                found.append(Resolved("function", decorated_module, decorated, bound=instance))
+        return found
 
     def arguments(self, module: ModuleSummary, function: FunctionSummary, name: str) -> List[Tuple[ModuleSummary, Scope, Ref, CallFact]]:
         """What each known caller of ``function`` passes for parameter ``name`` (and the call that passes it)."""
