@@ -1048,12 +1048,12 @@ def _c_callable(ref: Ref) -> bool:
     names = _IDENTIFIER.findall(text)
     if not names:
         return False
-    last = names[-1]
-    if ref.kind == "call":
-        last = ref.raw.rsplit(".", 1)[-1]  # itemgetter(1) makes a C callable
-    return (last in C_CALLABLES and (len(names) == 1 or names[0] in ("operator", "builtins") or ref.kind == "call")) or (
-        last.startswith("__") and last.endswith("__")) or (names[0] in ("str", "bytes", "int", "float", "dict", "list")
-                                                           and len(names) == 2)
+    last = ref.raw.rsplit(".", 1)[-1] if ref.kind == "call" else names[-1]  # itemgetter(1) makes a C callable
+    if last.startswith("__") and last.endswith("__"):
+        return True  # ``(1).__lshift__``, ``str.__len__``
+    if len(names) == 2 and names[0] in ("str", "bytes", "int", "float", "dict", "list"):
+        return True  # ``str.lower``
+    return last in C_CALLABLES and (len(names) == 1 or names[0] in ("operator", "builtins") or ref.kind == "call")
 
 
 def _dispatch(call: CallFact) -> bool:

@@ -851,8 +851,9 @@ class ValueAnalysis:
             if not any(v.kind == "class" and any(v.klass is o for o in owners)
                        for v in self.values(decorated_module, scope, head)):
                 continue
-            if any(v.kind == "function" and v.function is not None and any(c.raw == "setattr" for c in v.function.calls)
-                   for v in self.values(decorated_module, scope, decorator)):
+            hooks = [v.function for v in self.values(decorated_module, scope, decorator)
+                     if v.kind == "function" and v.function is not None]
+            if any(call.raw == "setattr" for hook in hooks for call in hook.calls):
                 found.append(Resolved("function", decorated_module, decorated, bound=instance))
         return found
 
