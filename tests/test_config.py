@@ -220,3 +220,35 @@ def test_library_path_on_the_command_line_is_followed_and_checked(run_gillint, t
     missing = run_gillint("check", "--no-config", "--no-cache", "--library-path", "nowhere", str(app), cwd=tmp_path)
     assert missing.returncode == 2
     assert "--library-path nowhere: not a directory" in missing.stderr
+
+
+@pytest.mark.parametrize("options, codes", [("", []), ("confidence = \"low\"", ["GIL203"])])
+def test_a_value_only_test_code_hands_over_makes_a_low_confidence_finding(tmp_path: Path, options: str,
+                                                                         codes: list) -> None:
+    """GIL203 on a nested callback that only a test passes: the finding sits in the library, but it is as
+    sure as the test that makes it."""
+    write(tmp_path / "scanner" / "__init__.py", "")
+    write(tmp_path / "scanner" / "scan.py", """
+        import multiprocessing
+
+
+        def _progress(hosts, callback):
+            for host in hosts:
+                callback(host)
+
+
+        def scan(hosts, callback=None):
+            multiprocessing.Process(target=_progress, args=(hosts, callback)).start()
+    """)
+    write(tmp_path / "tests" / "test_scan.py", """
+        from scanner.scan import scan
+
+
+        async def test_scan():  # a coroutine test: the file is read like any that defines one
+            def callback(host):
+                return host
+            scan(["localhost"], callback=callback)
+    """)
+    write(tmp_path / "pyproject.toml", "[tool.gillint]\n" + options + "\n")
+    result = lint_paths([tmp_path], load(tmp_path / "pyproject.toml", CODES))
+    assert [(Path(d.path).name, d.code) for d in result.diagnostics] == [("scan.py", code) for code in codes]

@@ -236,10 +236,11 @@ def test_cycles_terminate_and_sets_are_capped(tmp_path: Path) -> None:
     ("for key in meta_fields_to_embed:\n        out.append(key.upper())", "light"),
     ("for key, value in zip(meta_fields_to_embed, user_rows):\n        out.append(key.upper())", "light"),
     ("for line in custom_headers_env.split(sep):\n        out.append(line.upper())", "light"),
+    ("for var in standard_vars:\n        out.append(var.upper())", "light"),
     ("for column in columns:\n        out.append(column.upper())", "light"),
 ])
 def test_the_cost_model_weighs_waits_streams_and_structure(tmp_path: Path, body: str, kind: str) -> None:
-    source = "import queue\nq = queue.Queue()\ndef f(resp, out, path, columns, user_rows, meta_fields_to_embed, custom_headers_env, sep):\n    %s\n" % body
+    source = "import queue\nq = queue.Queue()\ndef f(resp, out, path, columns, user_rows, meta_fields_to_embed, custom_headers_env, sep, standard_vars):\n    %s\n" % body
     project, mods = project_of(tmp_path, {"m.py": source + "import threading\nthreading.Thread(target=f).start()\n"})
     m = mods["m.py"]
     assert CostModel(project).work(m, m.functions["f"]).kind == kind

@@ -55,7 +55,7 @@ STRUCTURE_NAMES = frozenset({
     "cookies", "filters", "hooks", "handlers", "plugins", "middleware", "middlewares", "extensions", "settings",
     "components", "modules", "classes", "methods", "decorators", "annotations", "routes", "commands", "listeners",
     "callbacks", "subscribers", "observers", "validators", "converters", "dependencies", "bases", "mro", "choices",
-    "flags", "environ", "env", "schemas", "signals", "slots", "mixins", "backends", "formatters", "loggers",
+    "flags", "environ", "env", "vars", "schemas", "signals", "slots", "mixins", "backends", "formatters", "loggers",
 })
 STRUCTURE_SIZE = 16
 # Library calls heavy enough by themselves: known to run long, declared by the user, or given a payload.

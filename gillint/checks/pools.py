@@ -223,8 +223,9 @@ def _unpicklable(facts: Facts, resolved: Resolved) -> Optional[str]:
     return None
 
 
-def _unpicklable_argument(facts: Facts, site: StartSite) -> Optional[Tuple[str, str]]:
-    """A callable in the ``args`` given beside a process's target that cannot be pickled: (what, why).
+def _unpicklable_argument(facts: Facts, site: StartSite) -> Optional[Tuple[str, str, str]]:
+    """A callable in the ``args`` given beside a process's target that cannot be pickled: (what, why, the
+    path of the module that defines it).
     ``Process(target=_run, args=(queue, self.function))``: the arguments travel to the child with the
     target, so they are pickled under the same start methods."""
     if site.args_ref is None:
@@ -238,7 +239,10 @@ def _unpicklable_argument(facts: Facts, site: StartSite) -> Optional[Tuple[str, 
             for held in item:
                 why = _unpicklable(facts, held) or _wrapped_original(project, held)
                 if why:
-                    return _item_text(site, position), why
+                    defined = held.inner if held.kind == "partial" and held.inner is not None else held
+                    origin = defined.module.path if defined.module is not None else (
+                        defined.origin.split("|")[1] if defined.origin.startswith("param|") else "")
+                    return _item_text(site, position), why, origin
     return None
 
 
@@ -352,8 +356,9 @@ class UnpicklableProcessTarget(Rule):
                 found = _unpicklable_argument(facts, site)
                 if found is None:
                     continue
-                what, why = found
-                extra = (("argument", what),)
+                what, why, origin = found
+                # a nested callback written in a test makes the finding as sure as test code is
+                extra = (("argument", what), ("value-from", origin))
                 text = ("send something pickle can find by name in its place: the module and name of the decorated "
                         "function, looked up in the child (the wrapper it names must not start the process again)")
             if site.family == "process":  # a Process target is inherited, not pickled, under fork
