@@ -402,7 +402,16 @@ class Engine:
         def mentions(word: str) -> List[str]:
             if word not in found:
                 whole = re.compile(re.escape(word) + r"(?![A-Za-z0-9_])")  # ``@cache``, not ``@cached``
-                found[word] = [_module_identity(path, self.probe)[0] for path, text in self.texts.items()
+                texts = dict(self.texts)
+                if len(texts) <= 1:
+                    # one file (flake8, an editor): the rest of its project is read from disk
+                    for path, error in iter_python_files(list(project.roots), self.config):
+                        if error is None and path not in texts:
+                            try:
+                                texts[path] = Path(path).read_bytes().decode("utf-8", "replace")
+                            except OSError:
+                                continue
+                found[word] = [_module_identity(path, self.probe)[0] for path, text in texts.items()
                                if word in text and whole.search(text)]
             return found[word]
 
