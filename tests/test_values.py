@@ -331,3 +331,23 @@ def test_a_built_accelerator_wins_over_its_pure_python_fallback(tmp_path: Path) 
     # built: the extension runs, and what it does is the knowledge base's to say
     (tmp_path / "pkg" / ("_speedups" + EXTENSION_SUFFIXES[0])).write_bytes(b"\x7fELF")
     assert lint_paths([tmp_path / "app.py"], config).diagnostics == []
+
+
+def test_a_branch_on_a_parameter_guards_its_own_calls_only(tmp_path: Path) -> None:
+    """``if cache is None:`` guards the calls in its body; a function defined there has its own body."""
+    project, mods = project_of(tmp_path, {"m.py": """
+        import threading
+        def outer(cache=None):
+            if cache is None:
+                load()
+                def inner(cache):
+                    load()
+                return inner
+            else:
+                raise ValueError(f"bad {cache}")
+        threading.Thread(target=outer).start()
+    """})
+    m = mods["m.py"]
+    assert [c.guard for c in m.functions["outer"].calls if c.raw == "load"] == [("cache", True)]
+    assert [c.guard for c in m.functions["outer.inner"].calls if c.raw == "load"] == [None]
+    assert all(c.rare for c in m.functions["outer"].calls if c.raw == "ValueError")

@@ -284,6 +284,7 @@ class Summariser:
         self.in_raise = 0
         self.gil_off = 0  # inside branches that run only when the GIL is disabled
         self.guards: List[Tuple[str, bool]] = []  # branches taken only when a parameter is (not) None
+        self.branch_stack: List[Tuple[int, List[Tuple[str, bool]]]] = []  # the two above, of enclosing scopes
         self.handler_stack: List[int] = []  # in_handler of the enclosing scopes (a def restarts the count)
 
     # ----------------------------------------------------------------- helpers
@@ -562,11 +563,15 @@ class Summariser:
         # a function defined in an except handler (the fallback of a failed import) is not itself an error path
         self.handler_stack.append(self.in_handler)
         self.in_handler = 0
+        # nor is one defined in a raising branch or a branch on a parameter: its body has its own
+        self.branch_stack.append((self.in_raise, self.guards))
+        self.in_raise, self.guards = 0, []
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.scopes.pop()
         self.loop_stacks.pop()
         self.in_handler = self.handler_stack.pop()
+        self.in_raise, self.guards = self.branch_stack.pop()
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         parent = self.function
