@@ -351,3 +351,24 @@ def test_a_branch_on_a_parameter_guards_its_own_calls_only(tmp_path: Path) -> No
     assert [c.guard for c in m.functions["outer"].calls if c.raw == "load"] == [("cache", True)]
     assert [c.guard for c in m.functions["outer.inner"].calls if c.raw == "load"] == [None]
     assert all(c.rare for c in m.functions["outer"].calls if c.raw == "ValueError")
+
+
+def test_a_default_is_read_in_the_class_body_not_from_instance_attributes(tmp_path: Path) -> None:
+    project, mods = project_of(tmp_path, {"m.py": """
+        import os
+        import time
+        import threading
+        sleep = time.sleep
+        class Channel:
+            _write = os.write
+            def __init__(self):
+                self.sleep = print
+            def send(self, buf, write=_write, sleep=sleep):
+                write(1, buf)
+                sleep(1)
+        threading.Thread(target=Channel().send, args=(b"x",)).start()
+    """})
+    m = mods["m.py"]
+    send = m.functions["Channel.send"]
+    assert names(project.values(m, send, "write")) == ["external:os.write"]
+    assert names(project.values(m, send, "sleep")) == ["external:time.sleep"]

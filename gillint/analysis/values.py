@@ -796,7 +796,8 @@ class ValueAnalysis:
         default = function.defaults.get(name)
         if default is not None and not default.is_none:
             klass = module.classes.get(function.class_name) if function.class_name else None
-            if klass is not None and default.kind == "name" and default.raw in klass.attrs:
+            if klass is not None and default.kind == "name" and any(
+                    not assigned.scope for assigned in klass.attrs.get(default.raw, ())):
                 # ``def _send(self, buf, write=_write)`` in a class body that says ``_write = os.write``:
                 # a default is evaluated in the class body, where its attributes are plain names
                 found.append(_known(self.member(Resolved("class", module, klass=klass), default.raw)))
