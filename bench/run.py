@@ -410,7 +410,14 @@ def run_profile(output: Path) -> None:
     walk = timings["summaries, all (parse + positions + walk)"] - timings["libcst parse"] - timings["positions"]
     stream = io.StringIO()
     pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(25)
-    table = [line for line in stream.getvalue().splitlines() if line.strip()][-26:]
+    # paths of this checkout and of the environment say nothing to a reader: keep them relative
+    prefixes = sorted({str(HERE.parent) + os.sep} | {path + os.sep for path in sys.path if path.endswith("site-packages")},
+                      key=len, reverse=True)
+    table = []
+    for line in [line for line in stream.getvalue().splitlines() if line.strip()][-26:]:
+        for prefix in prefixes:
+            line = line.replace(prefix, "site-packages/" if prefix.rstrip(os.sep).endswith("site-packages") else "")
+        table.append(line)
     lines = [
         "# Where gillint's time goes",
         "",
