@@ -808,9 +808,10 @@ class ValueAnalysis:
             found.append(self.ref_values(caller_module, caller, argument))
         found.extend(self._decorated(module, function, name))
         values = _union(found)
-        # an unknown parameter keeps where it is one: a decorator's parameter is the function it wraps
+        # an unknown parameter keeps where it is one (see param_origin): a decorator's parameter is the
+        # function it wraps
         return values or [Resolved("unknown", name="%s is a parameter" % name,
-                                   origin="param|%s|%s|%s" % (module.path, function.qualname, name))]
+                                   origin="%s%s|%s|%s" % (PARAM_ORIGIN, module.path, function.qualname, name))]
 
     def _decorated(self, module: ModuleSummary, function: FunctionSummary, name: str) -> List[List[Resolved]]:
         """``def asyncthread(func)`` used as ``@asyncthread``: its parameter holds each function it decorates
@@ -818,10 +819,10 @@ class ValueAnalysis:
         first = 1 if function.class_name and function.params[:1] in (("cls",), ("self",)) else 0
         if len(function.params) <= first or function.params[first] != name:
             return []
-        wraps = any(r.kind == "name" and r.raw in function.local_defs for r in function.returns)
-        if not wraps and not any(r.kind == "name" and r.raw == name for r in function.returns):
+        shape = decorator_shape(function, name)
+        if not shape:
             return []  # not shaped like a decorator: it returns neither a wrapper nor what it was given
-        if not self._loaded_only and wraps:
+        if not self._loaded_only and shape == "wraps":
             # the files that use a wrapping decorator, which triage may have left out (no thread start of
             # their own)
             for module_name in self.mentions("@" + function.name)[:MAX_CALLERS]:
@@ -1045,3 +1046,25 @@ def _one_worker(ref: Ref) -> bool:
     if not counts and ref.args:
         counts = [ref.args[0]]
     return len(counts) == 1 and counts[0].kind == "other" and counts[0].text.strip() == "1"
+
+
+PARAM_ORIGIN = "param|"
+
+
+def param_origin(value: Resolved) -> Optional[Tuple[str, str, str]]:
+    """(module path, function qualname, parameter) of an unknown value that is a parameter, else None."""
+    if not value.is_unknown or not value.origin.startswith(PARAM_ORIGIN):
+        return None
+    path, qualname, name = value.origin[len(PARAM_ORIGIN):].rsplit("|", 2)
+    return path, qualname, name
+
+
+def decorator_shape(function: FunctionSummary, param: str) -> str:
+    """How ``function`` treats its parameter ``param`` when used as a decorator: "wraps" (it returns a
+    function it defines in its place), "gives-back" (it returns ``param`` itself, as a registration
+    hook does) or "" (neither: not a decorator of that parameter)."""
+    if any(r.kind == "name" and r.raw == param for r in function.returns):
+        return "gives-back"
+    if any(r.kind == "name" and r.raw in function.local_defs for r in function.returns):
+        return "wraps"
+    return ""

@@ -6,6 +6,7 @@ from typing import Iterable, Optional, Tuple
 
 from ..analysis.model import FunctionSummary, ModuleSummary
 from ..analysis.project import Project, Resolved
+from ..analysis.values import decorator_shape, param_origin
 from ..analysis.starts import StartSite
 from ..diagnostics import Diagnostic, Remedy, describe_path
 from . import remedy as remedies
@@ -240,8 +241,9 @@ def _unpicklable_argument(facts: Facts, site: StartSite) -> Optional[Tuple[str, 
                 why = _unpicklable(facts, held) or _wrapped_original(project, held)
                 if why:
                     defined = held.inner if held.kind == "partial" and held.inner is not None else held
+                    parameter = param_origin(defined)
                     origin = defined.module.path if defined.module is not None else (
-                        defined.origin.split("|")[1] if defined.origin.startswith("param|") else "")
+                        parameter[0] if parameter is not None else "")
                     return _item_text(site, position), why, origin
     return None
 
@@ -263,17 +265,14 @@ def _wrapped_original(project: Project, value: Resolved) -> str:
     """``function``, the parameter of a decorator that returns a wrapper in its place (``def timeout(f):
     @wraps(f) def new(*a): ...; return new``): the original function, whose name the ``@`` rebinds to
     the wrapper, so pickle cannot find it by name."""
-    if not value.is_unknown or not value.origin.startswith("param|"):
+    parameter = param_origin(value)
+    if parameter is None:
         return ""
-    _, path, qualname, name = value.origin.split("|", 3)
+    path, qualname, name = parameter
     module = project.by_path.get(path)
     function = module.functions.get(qualname) if module is not None else None
-    if function is None or not function.params or function.params[0] != name or not function.returns:
-        return ""
-    if any(r.kind == "name" and r.raw == name for r in function.returns):
+    if function is None or function.params[:1] != (name,) or decorator_shape(function, name) != "wraps":
         return ""  # a decorator that gives the function back keeps it picklable
-    if not any(r.kind == "name" and r.raw in function.local_defs for r in function.returns):
-        return ""
     return ("the original of a function that the decorator `%s` wraps: after `@`, the function's name holds "
             "the wrapper the decorator returned, so pickle, which looks functions up by name, finds the wrapper "
             "instead (\"not the same object\")" % qualname)
