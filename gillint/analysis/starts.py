@@ -64,6 +64,7 @@ class StartSite:
     gil_off: bool = False  # started in a branch that runs only when the GIL is disabled
     single: bool = False  # handed to an executor of one worker, every executor it can be
     args_ref: Optional[Ref] = None  # the ``args=`` given beside the target (``Process(target=f, args=...)``)
+    beside_processes: bool = False  # the same call hands the work to a process pool where one can be made
 
     @property
     def parallel_threads(self) -> bool:
@@ -77,9 +78,24 @@ class StartSite:
         return self.single and self.worker == "thread"
 
     @property
+    def process_fallback(self) -> bool:
+        """A pool of one thread standing in for the process pool the same call uses where processes can be
+        made (black: ``ProcessPoolExecutor``, or ``ThreadPoolExecutor(max_workers=1)`` where the platform
+        has no processes): the work already goes to processes; the one thread is serial on purpose."""
+        return self.serial_thread and self.beside_processes
+
+    @property
     def quiet(self) -> bool:
         """Tasks that do not compete with each other for the GIL: started where it is off, or a pool of one."""
         return self.parallel_threads or self.serial_thread
+
+
+def _beside_processes(sites: List[StartSite]) -> List[StartSite]:
+    """Mark the thread sites of a call that can also hand its work to a process pool."""
+    if any(site.worker == "process" for site in sites):
+        for site in sites:
+            site.beside_processes = site.worker == "thread"
+    return sites
 
 
 def _argument(call: CallFact, spec: Optional[ArgSpec], shift: int = 0) -> Optional[Ref]:
@@ -269,7 +285,7 @@ class StartFinder:
                 sites[key].single = sites[key].single and site.single
             else:
                 sites[key] = site
-        return list(sites.values())
+        return _beside_processes(list(sites.values()))
 
     def _from_callee(self, module: ModuleSummary, function: FunctionSummary, call: CallFact,
                      callee: Resolved) -> Optional[StartSite]:
@@ -350,7 +366,7 @@ class StartFinder:
             site.method = "run_in_executor"
             site.single = single.get(worker, False)
             sites.append(site)
-        return sites
+        return _beside_processes(sites)
 
     def _make_site(self, module: ModuleSummary, function: FunctionSummary, call: CallFact, api: str, family: str,
                    worker: str, target: Ref, args_source: Optional[str], kwargs_source: Optional[str]) -> StartSite:

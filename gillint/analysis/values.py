@@ -622,9 +622,13 @@ class ValueAnalysis:
         if kind == "getattr" and len(ref.args) == 2:
             names = [ref.args[1].raw] if ref.args[1].kind == "name" else []
             attribute = next((module.strings[n] for n in names if n in module.strings), "")
-            if not attribute:
-                return [Resolved("unknown", name="getattr with a computed name")]
             owners = self.ref_values(module, function, ref.args[0])
+            if not attribute:
+                # ``getattr(client.responses, endpoint)``: some name of a library object; what the knowledge
+                # base says of every name under it (``openai.*``) holds for this one too
+                libraries = [Resolved("external", name="%s.*" % owner.name) for owner in owners
+                             if owner.kind in ("external", "external-instance") and owner.name]
+                return libraries or [Resolved("unknown", name="getattr with a computed name")]
             return _union(self.member(owner, attribute) for owner in owners if not owner.is_unknown)
         if kind == "list":
             items = tuple(tuple(self.ref_values(module, function, arg)) for arg in ref.args)

@@ -197,7 +197,7 @@ class CpuBoundWorkOffloadedToThread(Rule):
     def check(self, facts: Facts) -> Iterable[Diagnostic]:
         for site in facts.sites:
             if (site.family not in ("to_thread", "run_in_executor") or site.worker not in ("thread", "unknown")
-                    or site.parallel_threads):
+                    or site.parallel_threads or site.process_fallback):
                 continue
             work, target = facts.target_work(site)
             if not work.holds_threads_back:
