@@ -108,7 +108,8 @@ def test_a_long_call_chain_is_cut_at_max_depth_quickly() -> None:
     lines = ["import threading"]
     for i in range(400):
         lines.append("def f%d(x):\n    return f%d(x)" % (i, i + 1))
-    lines.append("def f400(x):\n    return sum(v * v for v in x)")
+    # a nested loop: a single pass this far down is not enough alone (see "Work many calls away")
+    lines.append("def f400(x):\n    return sum(v * w for v in x for w in x)")
     lines.append("threading.Thread(target=f395, args=([1],)).start()")
     lines.append("threading.Thread(target=f0, args=([1],)).start()")
     text = "\n".join(lines) + "\n"

@@ -125,8 +125,13 @@ class Work:
     def holds_threads_back(self) -> bool:
         """Enough CPU work to report a thread running it: strong evidence, or a loop over data, or a
         library call known to run long, or recursion.  One ordinary GIL-holding library call is not enough."""
-        return self.kind == "cpu" and (
-            self.strength >= STRONG or bool(self.traits & (LOOP_TRAITS | CALL_TRAITS | {"recursion"})))
+        if self.kind != "cpu":
+            return False
+        if self.strength < STRONG and "far" in self.traits and not self.traits & CALL_TRAITS:
+            # a single loop or a recursion found many calls away: less surely on this path, and of a size
+            # the path does not show (one header parsed, one small object walked); not enough alone
+            return False
+        return self.strength >= STRONG or bool(self.traits & (LOOP_TRAITS | CALL_TRAITS | {"recursion"}))
 
 
 LIGHT = Work("light")
@@ -279,8 +284,11 @@ class CostModel:
                 # configuration, library internals): it cannot outweigh I/O on its own,
                 # and repeating it in a loop does not make it sure either.  A per-element walk
                 # over payload data is the exception: it is heavy however deep it is.
+                # Weak already (one pass over something, one recursion), it is not enough alone to report
+                # a thread ("far", see ``holds_threads_back``); a nested loop there still is.
+                weak = strength < STRONG and "distant" not in inner.traits
+                traits = traits | {"distant"} | ({"far"} if weak else frozenset())
                 strength = min(strength, WEAK)
-                traits = traits | {"distant"}
             return Work(inner.kind, strength, traits, steps, inner.reason, inner.has_io,
                         _translate_driver(callee, call, inner.driver, resolved.kind == "class"))
         name = resolved.name if resolved.kind in ("external", "external-instance") else ""

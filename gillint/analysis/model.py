@@ -36,7 +36,8 @@ class Ref:
                   ``args`` holds the elements' refs
       ``member``  attribute ``raw`` of the value ``args[0]`` (``Scorer().score``, ``getattr(pool, "imap")``)
       ``getattr`` attribute named by the value ``args[1]`` of ``args[0]`` (``getattr(obj, METHOD)``)
-      ``union``   any of ``args`` (``a if c else b``, ``a or b``)
+      ``union``   any of ``args`` (``a if c else b``, ``a or b``); ``raw`` "async" or "sync": only the
+                  coroutine functions, or only the plain ones, among them (``f if iscoroutinefunction(f) else g``)
       ``item``    element number ``raw`` of the value ``args[0]`` (``a, b = pick()`` binds item 0 and 1)
       ``element`` some element of the iterable or container ``args[0]`` (``for x in xs``, ``q.get()``)
       ``other``   anything else (a literal, an expression)

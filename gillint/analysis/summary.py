@@ -376,7 +376,15 @@ class Summariser:
             values = tuple(self.ref(el.value) for el in node.elements[:8] if isinstance(el, cst.DictElement))
             return Ref("list", "dict", args=values, text=self.text(node))
         if isinstance(node, cst.IfExp):
-            return Ref("union", args=(self.ref(node.body), self.ref(node.orelse)), text=self.text(node))
+            body, orelse = self.ref(node.body), self.ref(node.orelse)
+            tested = self.coroutine_test(node.test)
+            if tested is not None:
+                # ``function if inspect.iscoroutinefunction(function) else None``: the branch holds only
+                # coroutine functions (the other branch, only plain ones)
+                name, when_true = tested
+                body = _narrowed(body, name, "async" if when_true else "sync")
+                orelse = _narrowed(orelse, name, "sync" if when_true else "async")
+            return Ref("union", args=(body, orelse), text=self.text(node))
         if (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add)
                 and isinstance(node.left, (cst.List, cst.Tuple))):
             # ``(queue, self.function) + args``: a sequence whose first items are known
@@ -391,6 +399,25 @@ class Summariser:
         if isinstance(node, cst.NamedExpr):
             return self.ref(node.value)
         return Ref("other", text=self.text(node))
+
+    def coroutine_test(self, test: cst.BaseExpression) -> Optional[Tuple[str, bool]]:
+        """``(name, True)`` for a test true exactly when ``name`` holds a coroutine function:
+        ``inspect.iscoroutinefunction(name)``, ``asyncio.iscoroutinefunction(name)``, a local name assigned
+        one of those (``is_async = iscoroutinefunction(fn)``); ``(name, False)`` for its negation."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self.coroutine_test(test.expression)
+            return (inner[0], not inner[1]) if inner is not None else None
+        ref = self.ref(test)
+        if ref.kind == "name" and "." not in ref.raw:
+            assigned = self.function.assigns.get(ref.raw, [])
+            refs = assigned if len(assigned) == 1 else []
+        else:
+            refs = [ref]
+        for value in refs:
+            if (value.kind == "call" and value.raw.rsplit(".", 1)[-1] == "iscoroutinefunction" and value.args
+                    and value.args[0].kind == "name"):
+                return value.args[0].raw, True
+        return None
 
     def annotation_ref(self, node: cst.BaseExpression) -> Optional[Ref]:
         """An annotation as a type name: ``Tracker``, ``"Tracker"``, ``Optional[Tracker]``, ``Tracker | None``."""
@@ -1047,3 +1074,10 @@ def summarise(module: cst.Module, path: str, module_name: str, is_package: bool,
     _Walker(visitor, RaceRecorder(visitor)).walk(module)
     summary.functions[ModuleSummary.MODULE_SCOPE] = visitor.module_function
     return summary
+
+
+def _narrowed(ref: Ref, name: str, how: str) -> Ref:
+    """``ref`` kept to coroutine functions (``how`` "async") or plain ones ("sync") when it is ``name``."""
+    if ref.kind == "name" and ref.raw == name:
+        return Ref("union", how, args=(ref,), text=ref.text)
+    return ref

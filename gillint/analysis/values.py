@@ -607,7 +607,12 @@ class ValueAnalysis:
             lam = module.functions.get(ref.raw)
             return [Resolved("function", module, lam)] if lam is not None else [UNKNOWN]
         if kind == "union":
-            return _union(self.ref_values(module, function, arg) for arg in ref.args)
+            found = _union(self.ref_values(module, function, arg) for arg in ref.args)
+            if ref.raw in ("async", "sync"):
+                # a branch of ``f if iscoroutinefunction(f) else None``: only functions of that kind
+                found = [v for v in found if v.kind != "function" or v.function is None
+                         or v.function.is_async == (ref.raw == "async")]
+            return found
         key = ("ref", module.path, function.qualname if function else "", id(ref))
         return self._ask(key, lambda: self._ref_values(module, function, ref)) or [
             Resolved("unknown", name="no value for %s" % ref.text)]
