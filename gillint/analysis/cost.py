@@ -58,6 +58,14 @@ STRUCTURE_NAMES = frozenset({
     "flags", "environ", "env", "vars", "schemas", "signals", "slots", "mixins", "backends", "formatters", "loggers",
 })
 STRUCTURE_SIZE = 16
+# One item of such a collection: a loop whose element is named for one (``for component_name, sockets in
+# available.items()``, ``for i, column in enumerate(table)``) walks the program's structure too.
+STRUCTURE_ITEMS = frozenset({
+    "column", "field", "option", "header", "param", "parameter", "arg", "kwarg", "attr", "attribute", "cookie",
+    "hook", "handler", "plugin", "middleware", "extension", "setting", "component", "module", "method",
+    "decorator", "annotation", "route", "listener", "callback", "subscriber", "observer", "validator",
+    "converter", "dependency", "mixin", "backend", "formatter", "logger", "schema", "slot",
+})
 # Library calls heavy enough by themselves: known to run long, declared by the user, or given a payload.
 CALL_TRAITS = frozenset({"heavy-call", "payload-call"})
 # Names of arguments that hold a whole payload rather than one small value.
@@ -998,6 +1006,8 @@ def _class_constant(module: ModuleSummary, function: FunctionSummary, name: str)
 
 def _structural(loop: LoopFact) -> bool:
     """A loop over the program's own structure (its options, fields, handlers, columns), not over data."""
+    if any(word in STRUCTURE_ITEMS for target in loop.targets for word in target.lower().split("_")):
+        return True
     ref = loop.iter_ref
     for _ in range(4):
         if ref is None:
