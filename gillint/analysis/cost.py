@@ -56,6 +56,7 @@ STRUCTURE_NAMES = frozenset({
     "components", "modules", "classes", "methods", "decorators", "annotations", "routes", "commands", "listeners",
     "callbacks", "subscribers", "observers", "validators", "converters", "dependencies", "bases", "mro", "choices",
     "flags", "environ", "env", "vars", "schemas", "signals", "slots", "mixins", "backends", "formatters", "loggers",
+    "meta", "metadata",
 })
 STRUCTURE_SIZE = 16
 # One item of such a collection: a loop whose element is named for one (``for component_name, sockets in
