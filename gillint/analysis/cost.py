@@ -450,7 +450,8 @@ class CostModel:
         root = loop.iter_root
         if bound is None and root and loop.iter_text in (root, root + ".items()", root + ".keys()", root + ".values()"):
             # a literal collection bound to a local or module-level name
-            bound = function.sizes.get(root, module.sizes.get(root))
+            # (a parameter is what the caller gives, whatever a module-level name of the same name holds)
+            bound = function.sizes.get(root, None if root in function.params else module.sizes.get(root))
         if bound is None and _structural(loop):
             bound = STRUCTURE_SIZE
         return bound
@@ -1007,7 +1008,7 @@ def _class_constant(module: ModuleSummary, function: FunctionSummary, name: str)
 
 def _structural(loop: LoopFact) -> bool:
     """A loop over the program's own structure (its options, fields, handlers, columns), not over data."""
-    if any(word in STRUCTURE_ITEMS for target in loop.targets for word in target.lower().split("_")):
+    if any(_names_structure_item(target) for target in loop.targets):
         return True
     ref = loop.iter_ref
     for _ in range(4):
@@ -1031,6 +1032,16 @@ def _structural(loop: LoopFact) -> bool:
     # ``self.meta_fields_to_embed``, ``_source_id_meta_fields``: a name that says it holds fields or options
     words = ref.raw.rsplit(".", 1)[-1].lower().split("_")
     return any(word in STRUCTURE_NAMES for word in words)
+
+
+def _names_structure_item(target: str) -> bool:
+    """``component_name``, ``column``, ``field``: a name for one item of the program's structure, or for
+    something of one.  Not ``column_values``: a plural head says the element is itself a collection (a
+    row of values, one per column), not one column."""
+    words = [word for word in target.lower().split("_") if word]
+    if not words or (len(words) > 1 and words[-1].endswith("s") and words[-1] not in STRUCTURE_ITEMS):
+        return False
+    return any(word in STRUCTURE_ITEMS for word in words)
 
 
 def _given_payload(call: CallFact) -> bool:
