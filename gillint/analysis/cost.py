@@ -1039,7 +1039,7 @@ def _names_structure_item(target: str) -> bool:
     something of one.  Not ``column_values``: a plural head says the element is itself a collection (a
     row of values, one per column), not one column."""
     words = [word for word in target.lower().split("_") if word]
-    if not words or (len(words) > 1 and words[-1].endswith("s") and words[-1] not in STRUCTURE_ITEMS):
+    if not words or (len(words) > 1 and words[-1].endswith("s")):
         return False
     return any(word in STRUCTURE_ITEMS for word in words)
 
