@@ -407,12 +407,13 @@ class Summariser:
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             inner = self.coroutine_test(test.expression)
             return (inner[0], not inner[1]) if inner is not None else None
-        ref = self.ref(test)
-        if ref.kind == "name" and "." not in ref.raw:
-            assigned = self.function.assigns.get(ref.raw, [])
+        if isinstance(test, cst.Name):
+            assigned = self.function.assigns.get(test.value, [])
             refs = assigned if len(assigned) == 1 else []
+        elif isinstance(test, cst.Call) and (dotted_name(test.func) or "").endswith("iscoroutinefunction"):
+            refs = [self.ref(test)]
         else:
-            refs = [ref]
+            return None  # most tests of a conditional expression: nothing to build
         for value in refs:
             if (value.kind == "call" and value.raw.rsplit(".", 1)[-1] == "iscoroutinefunction" and value.args
                     and value.args[0].kind == "name"):
